@@ -1,0 +1,45 @@
+package extractors
+
+import "github.com/jjsql/jjsql/flows"
+
+// Plan is the set of groups one scan runs, and the per-packet data they need.
+type Plan struct {
+	Run   []bool      // indexed by Group.Index(): the group may be computed
+	Needs flows.Needs // union of the Needs of the groups in Run
+}
+
+// PlanColumns returns the plan for a scan that reads the given columns
+// (indexes into Columns()), including the groups they depend on.
+func PlanColumns(cols []int) Plan {
+	gs := Groups()
+	p := Plan{Run: make([]bool, len(gs))}
+	var add func(g *Group)
+	add = func(g *Group) {
+		if p.Run[g.index] {
+			return
+		}
+		p.Run[g.index] = true
+		p.Needs |= g.Needs
+		for _, d := range g.Depends {
+			add(Lookup(d))
+		}
+	}
+	all := Columns()
+	for _, c := range cols {
+		if c >= 0 && c < len(all) {
+			add(all[c].Group)
+		}
+	}
+	return p
+}
+
+// PlanGroups returns the plan for the named groups (and their dependencies).
+func PlanGroups(ids ...string) Plan {
+	var cols []int
+	for _, id := range ids {
+		if g := Lookup(id); g != nil {
+			cols = append(cols, g.offset)
+		}
+	}
+	return PlanColumns(cols)
+}

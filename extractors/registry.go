@@ -1,0 +1,149 @@
+// Package extractors computes JoyfulJay's per-flow features. Each feature group
+// lives in its own file and registers a Group in its init function; the
+// registry orders groups by JoyfulJay's column order and checks them once.
+package extractors
+
+import (
+	"fmt"
+	"sort"
+
+	"github.com/jjsql/jjsql/flows"
+	"github.com/jjsql/jjsql/schema"
+)
+
+// Group is one feature group: its columns, the per-packet data it needs the
+// flow to keep, and the function that computes its values from a finished flow.
+type Group struct {
+	ID       string           // group id, as in JoyfulJay's feature list (e.g. "timing")
+	Table    string           // "flows"
+	Features []schema.Feature // columns in output order; nil means schema.GroupFeatures(ID)
+	Extra    []schema.Feature // columns jjsql adds after the group's JoyfulJay columns
+	Depends  []string         // groups whose per-packet data this one also reads
+	Needs    flows.Needs      // per-packet records the flow must keep
+	// Compute fills out (len(out) == len(Features)) in declared order. It is
+	// deterministic, keeps no reference to f, and reads cfg only for options.
+	Compute func(f *flows.Flow, cfg *flows.Config, out []schema.Value) error
+
+	index  int // position in Groups()
+	offset int // index of the group's first column in Columns()
+}
+
+// Index returns the group's position in Groups().
+func (g *Group) Index() int { return g.index }
+
+// Offset returns the index of the group's first column in Columns().
+func (g *Group) Offset() int { return g.offset }
+
+var (
+	registered []*Group
+	sealed     bool
+	groups     []*Group
+	columns    []Column
+)
+
+// Column is one feature column of the flows table.
+type Column struct {
+	schema.Feature
+	Group *Group
+	Pos   int // index within the group's output
+}
+
+func register(g *Group) {
+	if sealed {
+		panic("extractors: register after the registry was read")
+	}
+	registered = append(registered, g)
+}
+
+func seal() {
+	if sealed {
+		return
+	}
+	sealed = true
+	byID := map[string]*Group{}
+	for _, g := range registered {
+		if g.ID == "" || g.Compute == nil {
+			panic(fmt.Sprintf("extractors: group %q: empty id or no Compute", g.ID))
+		}
+		if byID[g.ID] != nil {
+			panic(fmt.Sprintf("extractors: duplicate group %q", g.ID))
+		}
+		byID[g.ID] = g
+		if g.Table == "" {
+			g.Table = "flows"
+		}
+		if g.Features == nil {
+			g.Features = schema.GroupFeatures(g.ID)
+		}
+		g.Features = append(g.Features, g.Extra...)
+		if len(g.Features) == 0 {
+			panic(fmt.Sprintf("extractors: group %q has no features", g.ID))
+		}
+	}
+	sort.SliceStable(registered, func(i, j int) bool {
+		oi, oj := schema.GroupOrder(registered[i].ID), schema.GroupOrder(registered[j].ID)
+		if oi < 0 {
+			oi = 1 << 30
+		}
+		if oj < 0 {
+			oj = 1 << 30
+		}
+		return oi < oj
+	})
+	seen := map[string]string{}
+	for i, g := range registered {
+		g.index = i
+		g.offset = len(columns)
+		for j, f := range g.Features {
+			if f.Doc == "" {
+				panic(fmt.Sprintf("extractors: %s.%s has no definition", g.ID, f.Name))
+			}
+			if other, dup := seen[f.Name]; dup {
+				panic(fmt.Sprintf("extractors: column %q in groups %q and %q", f.Name, other, g.ID))
+			}
+			seen[f.Name] = g.ID
+			columns = append(columns, Column{Feature: f, Group: g, Pos: j})
+		}
+		for _, d := range g.Depends {
+			if byID[d] == nil {
+				panic(fmt.Sprintf("extractors: group %q depends on unknown group %q", g.ID, d))
+			}
+		}
+	}
+	// Dependency cycles.
+	state := map[string]int{}
+	var visit func(id string)
+	visit = func(id string) {
+		switch state[id] {
+		case 1:
+			panic(fmt.Sprintf("extractors: dependency cycle through %q", id))
+		case 2:
+			return
+		}
+		state[id] = 1
+		for _, d := range byID[id].Depends {
+			visit(d)
+		}
+		state[id] = 2
+	}
+	for _, g := range registered {
+		visit(g.ID)
+	}
+	groups = registered
+}
+
+// Groups returns every registered group in column order.
+func Groups() []*Group { seal(); return groups }
+
+// Columns returns every feature column of the flows table in output order.
+func Columns() []Column { seal(); return columns }
+
+// Lookup returns the group with the given id.
+func Lookup(id string) *Group {
+	for _, g := range Groups() {
+		if g.ID == id {
+			return g
+		}
+	}
+	return nil
+}

@@ -1,0 +1,188 @@
+package flows
+
+import (
+	"net/netip"
+)
+
+// Needs is a bitmask of the per-packet data a flow keeps. The assembler
+// appends a record to each kept slice for every packet of the flow, so all kept
+// slices have one entry per packet, in arrival order. A scan keeps only what
+// the feature groups it runs declare.
+type Needs uint32
+
+const (
+	NeedBase Needs = 1 << iota // Flow.Base: time, lengths, direction, TCP flags
+	NeedTCP                    // Flow.TCP: sequence numbers, window, options
+	NeedIP                     // Flow.IP: TTL, TOS, IP ID and flags, flow label
+	NeedL2                     // Flow.L2: MAC addresses, EtherType, VLAN
+	NeedICMP                   // Flow.ICMP: ICMP type, code, id, sequence
+)
+
+// PktBase is the record every header-level group reads.
+type PktBase struct {
+	TS       float64 // capture time (seconds)
+	IPLen    uint32  // IP total length
+	Payload  uint32  // declared transport payload length
+	Fwd      bool    // sent by the initiator
+	HasFlags bool    // the packet has a TCP header
+	Flags    uint8   // TCP flags
+}
+
+// PktTCP holds a TCP segment's header fields (zero for non-TCP packets).
+type PktTCP struct {
+	Seq, Ack     uint32
+	TSVal, TSEcr uint32
+	Window       uint16
+	MSS          uint16
+	MPTCPSub     uint16 // bit n: an MPTCP option of subtype n
+	WS           uint8
+	SACKBlocks   uint8
+	MPTCPCount   uint8
+	OptFlags     uint8 // OptMSS | OptWS | OptSACKOK | OptTS | OptIsTCP
+}
+
+// PktTCP.OptFlags bits.
+const (
+	OptIsTCP uint8 = 1 << iota
+	OptMSS
+	OptWS
+	OptSACKOK
+	OptTS
+)
+
+// PktIP holds IP header fields.
+type PktIP struct {
+	FlowLabel    uint32
+	ID           uint32
+	Version      uint8
+	TTL          uint8
+	TOS          uint8
+	Flags        uint8 // IPv4 3-bit flags (MF=1, DF=2, reserved=4)
+	TrafficClass uint8
+}
+
+// PktL2 holds the outer link-layer fields.
+type PktL2 struct {
+	SrcMAC, DstMAC [6]byte
+	EthType        uint16
+	VLANID         uint16
+	HasEth         bool
+	HasVLAN        bool
+}
+
+// PktICMP holds ICMPv4 fields (IsICMP false for other packets).
+type PktICMP struct {
+	ID, Seq    uint16
+	Type, Code uint8
+	IsICMP     bool
+}
+
+// Flow is one bidirectional flow: the endpoints, its bookkeeping and the
+// per-packet records its scan keeps (see Needs). A Flow handed out by the
+// assembler is owned by the caller until it is passed to Assembler.Release.
+type Flow struct {
+	UID      uint64 // (file index << 40) | frame number of the first packet
+	File     int
+	InitIP   [16]byte // initiator: sender of the first packet
+	RespIP   [16]byte
+	InitPort uint16
+	RespPort uint16
+	Proto    uint8 // transport protocol (after IPv6 extension headers)
+	IPv6     bool  // the first packet was IPv6
+
+	First, Last float64 // time of the first and of the latest packet
+	Packets     int     // packets in both directions
+	PacketsFwd  int
+
+	FirstHasEth bool // the first packet had an Ethernet header
+
+	Base []PktBase
+	TCP  []PktTCP
+	IP   []PktIP
+	L2   []PktL2
+	ICMP []PktICMP
+
+	// bookkeeping of the assembler
+	key        flowKey
+	prev, next *Flow // time-ordered list of open flows
+	finFwd     bool
+	finBwd     bool
+	finSeqFwd  uint32 // sequence number just after the initiator's FIN
+	finSeqBwd  uint32
+	closing    bool    // the connection has ended; late packets still join until closeAt+grace
+	closeAt    float64 // time the flow entered the closing state
+	cprev      *Flow   // closing queue
+	cnext      *Flow
+	inClosing  bool
+	EndReason  EndReason
+	firstIndex uint64
+}
+
+// EndReason says why a flow was emitted.
+type EndReason uint8
+
+const (
+	EndOfInput EndReason = iota // end of the capture
+	EndIdle                     // idle timeout
+	EndClosed                   // FIN/RST close
+	EndEvicted                  // max_concurrent_flows eviction
+)
+
+func (r EndReason) String() string {
+	switch r {
+	case EndIdle:
+		return "idle"
+	case EndClosed:
+		return "closed"
+	case EndEvicted:
+		return "evicted"
+	}
+	return "eof"
+}
+
+// Addr converts a 16-byte address field to a netip.Addr.
+func Addr(b [16]byte, v6 bool) netip.Addr {
+	if !v6 {
+		return netip.AddrFrom4([4]byte{b[0], b[1], b[2], b[3]})
+	}
+	return netip.AddrFrom16(b)
+}
+
+// InitAddr returns the initiator's address.
+func (f *Flow) InitAddr() netip.Addr { return Addr(f.InitIP, f.IPv6) }
+
+// RespAddr returns the responder's address.
+func (f *Flow) RespAddr() netip.Addr { return Addr(f.RespIP, f.IPv6) }
+
+// PacketsBwd returns the number of packets sent by the responder.
+func (f *Flow) PacketsBwd() int { return f.Packets - f.PacketsFwd }
+
+// Config holds JoyfulJay's flow-assembly options (SEMANTICS.md, Config).
+// Options that only shape the output columns are not here: the query's
+// projection (or the command line) does that job.
+type Config struct {
+	FlowTimeout        float64 // idle timeout in seconds (> 0)
+	TerminateOnFinRst  bool    // end a TCP flow when the connection closes (FIN/FIN/ACK or RST)
+	MaxConcurrentFlows int     // 0 = unlimited; else evict one flow before adding another
+	EvictionStrategy   string  // "lru" or "oldest"
+	SamplingRate       float64 // per-packet keep probability; 1 keeps every packet
+	SamplingSeed       int64   // seed of the sampling generator
+	AnonymizeIPs       bool
+	AnonymizationSalt  string
+	BurstThresholdMS   float64 // timing bursts: gap below this continues a burst
+	EntropySampleBytes int     // per-direction payload budget of the entropy group
+	CloseGrace         float64 // seconds a closed TCP flow keeps absorbing late packets
+}
+
+// DefaultConfig returns JoyfulJay's defaults.
+func DefaultConfig() Config {
+	return Config{
+		FlowTimeout:        60,
+		TerminateOnFinRst:  true,
+		EvictionStrategy:   "lru",
+		SamplingRate:       1,
+		BurstThresholdMS:   50,
+		EntropySampleBytes: 256,
+		CloseGrace:         2,
+	}
+}
