@@ -397,7 +397,11 @@ func (a *Assembler) finish(f *Flow, why EndReason) {
 func (a *Assembler) Flush() {
 	start := len(a.done)
 	for f := a.ordHead; f != nil; f = a.ordHead {
-		a.finish(f, EndOfInput)
+		why := EndOfInput
+		if f.closing {
+			why = EndClosed
+		}
+		a.finish(f, why)
 	}
 	rest := a.done[start:]
 	sort.SliceStable(rest, func(i, j int) bool { return rest[i].firstIndex < rest[j].firstIndex })

@@ -104,7 +104,10 @@ var args = []argDef{
 		func(o *options, v schema.Value) (err error) { o.path, err = asText(v, "path"); return }},
 	{"flow_timeout", schema.Real, "idle timeout in seconds",
 		func(o *options) schema.Value { return schema.RealV(o.cfg.FlowTimeout) },
-		func(o *options, v schema.Value) (err error) { o.cfg.FlowTimeout, err = asReal(v, "flow_timeout"); return }},
+		func(o *options, v schema.Value) (err error) {
+			o.cfg.FlowTimeout, err = asReal(v, "flow_timeout")
+			return
+		}},
 	{"terminate_on_fin_rst", schema.Bool, "end a TCP flow when the connection closes (1) or keep it open (0)",
 		func(o *options) schema.Value { return schema.BoolV(o.cfg.TerminateOnFinRst) },
 		func(o *options, v schema.Value) (err error) {
@@ -126,13 +129,22 @@ var args = []argDef{
 		}},
 	{"sampling_rate", schema.Real, "probability of keeping each packet (1 = all)",
 		func(o *options) schema.Value { return schema.RealV(o.cfg.SamplingRate) },
-		func(o *options, v schema.Value) (err error) { o.cfg.SamplingRate, err = asReal(v, "sampling_rate"); return }},
+		func(o *options, v schema.Value) (err error) {
+			o.cfg.SamplingRate, err = asReal(v, "sampling_rate")
+			return
+		}},
 	{"sampling_seed", schema.Int, "seed of the packet sampler",
 		func(o *options) schema.Value { return schema.IntV(o.cfg.SamplingSeed) },
-		func(o *options, v schema.Value) (err error) { o.cfg.SamplingSeed, err = asInt(v, "sampling_seed"); return }},
+		func(o *options, v schema.Value) (err error) {
+			o.cfg.SamplingSeed, err = asInt(v, "sampling_seed")
+			return
+		}},
 	{"anonymize_ips", schema.Bool, "replace src_ip/dst_ip by a salted hash",
 		func(o *options) schema.Value { return schema.BoolV(o.cfg.AnonymizeIPs) },
-		func(o *options, v schema.Value) (err error) { o.cfg.AnonymizeIPs, err = asBool(v, "anonymize_ips"); return }},
+		func(o *options, v schema.Value) (err error) {
+			o.cfg.AnonymizeIPs, err = asBool(v, "anonymize_ips")
+			return
+		}},
 	{"anonymization_salt", schema.Text, "salt of anonymize_ips",
 		func(o *options) schema.Value { return schema.TextV(o.cfg.AnonymizationSalt) },
 		func(o *options, v schema.Value) (err error) {

@@ -74,7 +74,7 @@ type connector struct {
 }
 
 func (c *connector) Connect(context.Context) (driver.Conn, error) { return c.d.Open(c.dsn) }
-func (c *connector) Driver() driver.Driver                         { return c.d }
+func (c *connector) Driver() driver.Driver                        { return c.d }
 
 // authState collects, per table name, the columns the statement being
 // prepared reads.

@@ -1,0 +1,57 @@
+# jjsql build. The mattn/go-sqlite3 virtual-table API needs the sqlite_vtable
+# build tag: every target passes it.
+GO      ?= go
+TAGS    := sqlite_vtable
+BIN     := bin/jjsql
+PKGS    := ./...
+FUZZTIME ?= 20s
+
+.PHONY: all build demo test vet fmtcheck depcheck bench fuzz generate schema conformance clean
+
+all: build
+
+build:
+	$(GO) build -tags $(TAGS) -o $(BIN) ./cmd/jjsql
+
+# Runs a query on the sample capture our own generator writes (testdata/sample.pcap).
+demo: build
+	@echo '$$ jjsql "SELECT src_ip, src_port, dst_ip, dst_port, protocol, total_packets, total_bytes, round(duration,3) AS duration FROM flows('"'"'testdata/sample.pcap'"'"') ORDER BY total_bytes DESC LIMIT 12"'
+	@./$(BIN) --format table "SELECT src_ip, src_port, dst_ip, dst_port, protocol, total_packets, total_bytes, round(duration,3) AS duration FROM flows('testdata/sample.pcap') ORDER BY total_bytes DESC LIMIT 12"
+	@echo '$$ jjsql "SELECT protocol, count(*) AS flows, sum(total_packets) AS packets FROM flows('"'"'testdata/sample.pcap'"'"') GROUP BY 1"'
+	@./$(BIN) --format table "SELECT protocol, count(*) AS flows, sum(total_packets) AS packets FROM flows('testdata/sample.pcap') GROUP BY 1"
+
+test: vet fmtcheck depcheck
+	$(GO) test -tags $(TAGS) -count=1 $(PKGS)
+
+vet:
+	$(GO) vet -tags $(TAGS) $(PKGS)
+
+fmtcheck:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+# Imports point down: cmd -> repl/vtab/functions -> extractors -> flows; schema is a leaf.
+depcheck:
+	@$(GO) run ./tools/depcheck
+
+bench: build
+	$(GO) test -tags $(TAGS) -run '^$$' -bench . -benchmem ./flows/ ./extractors/ ./vtab/...
+	./scripts/bench.sh $(BIN)
+
+fuzz:
+	$(GO) test -run '^$$' -fuzz '^FuzzReader$$' -fuzztime $(FUZZTIME) ./flows/
+	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) ./flows/
+
+# Regenerates the sample captures under testdata/ (deterministic).
+generate:
+	$(GO) run ./tools/gentestdata
+
+# Regenerates schema/features_gen.go from JoyfulJay's feature list (needs ../shared).
+schema:
+	cd schema && $(GO) run ../tools/genschema -spec ../../shared/spec/features.tsv -docs definitions.tsv -out features_gen.go
+
+conformance: build
+	python3 ../shared/tools/conformance.py --jjsql ./$(BIN)
+
+clean:
+	rm -rf bin

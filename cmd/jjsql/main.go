@@ -1,0 +1,224 @@
+// Command jjsql runs SQL over packet captures.
+//
+//	jjsql "SELECT src_ip, dst_ip, total_packets FROM flows('x.pcap') ORDER BY 3 DESC LIMIT 10"
+package main
+
+import (
+	"bufio"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/spf13/pflag"
+
+	"github.com/jjsql/jjsql/output"
+	"github.com/jjsql/jjsql/vtab"
+	"github.com/jjsql/jjsql/vtab/sqlite"
+)
+
+var version = "0.1.0-dev"
+
+const usage = `jjsql: SQL over packet captures (JoyfulJay's flow features as SQLite tables)
+
+Usage:
+  jjsql [flags] "SQL"
+  jjsql [flags] -f query.sql
+  echo "SQL" | jjsql [flags]
+
+Tables (table-valued functions; the path is a file, a glob or a directory):
+  flows(path, flow_timeout, terminate_on_fin_rst, max_concurrent_flows,
+        flow_eviction_strategy, sampling_rate, sampling_seed, anonymize_ips,
+        anonymization_salt, burst_threshold_ms, entropy_sample_bytes)
+        one row per bidirectional flow; columns are JoyfulJay's feature names
+  packets(path, ...same options...)
+        one row per IP packet: headers, direction, flow_uid, payload
+
+Examples:
+  jjsql "SELECT count(*) FROM flows('capture.pcap')"
+  jjsql "SELECT src_ip, dst_ip, dst_port, total_packets, duration
+         FROM flows('traces/*.pcapng') ORDER BY total_bytes DESC LIMIT 10"
+  jjsql --flow-timeout 30 "SELECT protocol, count(*) FROM flows('dir/') GROUP BY 1"
+  jjsql "SELECT * FROM flows WHERE path = 'x.pcap' AND terminate_on_fin_rst = 0"
+  jjsql --format json "SELECT f.src_ip, p.timestamp, p.payload_len
+         FROM flows('x.pcap') f JOIN packets('x.pcap') p USING (flow_uid) LIMIT 5"
+
+Flags:
+`
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
+
+func run(argv []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	fs := pflag.NewFlagSet("jjsql", pflag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(stderr, usage)
+		fs.PrintDefaults()
+	}
+	env := vtab.NewEnv()
+	d := &env.Defaults
+	format := fs.StringP("format", "F", "", "output format: table, csv, tsv, json, jsonl, markdown (default: table on a terminal, csv otherwise)")
+	outPath := fs.StringP("output", "o", "", "write results to FILE instead of standard output")
+	sqlFile := fs.StringP("file", "f", "", "read SQL from FILE")
+	db := fs.String("db", ":memory:", "SQLite database to open (for your own tables and views)")
+	showVersion := fs.Bool("version", false, "print the version and exit")
+	quiet := fs.BoolP("quiet", "q", false, "do not print warnings")
+	fs.Float64Var(&d.FlowTimeout, "flow-timeout", d.FlowTimeout, "idle timeout in seconds: a packet later than this after its flow's last packet starts a new flow")
+	fs.BoolVar(&d.TerminateOnFinRst, "terminate-on-fin-rst", d.TerminateOnFinRst, "end a TCP flow when the connection closes (RST, or FIN from both sides acknowledged)")
+	fs.IntVar(&d.MaxConcurrentFlows, "max-concurrent-flows", d.MaxConcurrentFlows, "evict a flow when this many are open (0 = unlimited)")
+	fs.StringVar(&d.EvictionStrategy, "flow-eviction-strategy", d.EvictionStrategy, "which flow to evict: lru or oldest")
+	fs.Float64Var(&d.SamplingRate, "sampling-rate", d.SamplingRate, "probability of keeping each packet (1 = keep all)")
+	fs.Int64Var(&d.SamplingSeed, "sampling-seed", d.SamplingSeed, "seed of the packet sampler (runs are reproducible)")
+	fs.BoolVar(&d.AnonymizeIPs, "anonymize-ips", d.AnonymizeIPs, "replace src_ip and dst_ip by a salted SHA-256 prefix")
+	fs.StringVar(&d.AnonymizationSalt, "anonymization-salt", d.AnonymizationSalt, "salt for --anonymize-ips")
+	fs.Float64Var(&d.BurstThresholdMS, "burst-threshold-ms", d.BurstThresholdMS, "gap in milliseconds below which packets belong to one burst")
+	fs.IntVar(&d.EntropySampleBytes, "entropy-sample-bytes", d.EntropySampleBytes, "per-direction payload budget of the entropy features")
+	if err := fs.Parse(argv); err != nil {
+		if errors.Is(err, pflag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if *showVersion {
+		fmt.Fprintln(stdout, "jjsql", version)
+		return 0
+	}
+	if err := d.Validate(); err != nil {
+		fmt.Fprintln(stderr, "jjsql:", strings.TrimPrefix(err.Error(), "flows: "))
+		return 2
+	}
+
+	// The SQL: argument, -f file, or standard input.
+	var query string
+	switch {
+	case fs.NArg() > 0:
+		query = strings.Join(fs.Args(), " ")
+	case *sqlFile != "":
+		b, err := os.ReadFile(*sqlFile)
+		if err != nil {
+			fmt.Fprintln(stderr, "jjsql:", err)
+			return 2
+		}
+		query = string(b)
+	case !isTerminal(stdin):
+		b, err := io.ReadAll(stdin)
+		if err != nil {
+			fmt.Fprintln(stderr, "jjsql:", err)
+			return 2
+		}
+		query = string(b)
+	default:
+		fs.Usage()
+		return 2
+	}
+
+	out := stdout
+	if *outPath != "" {
+		f, err := os.Create(*outPath)
+		if err != nil {
+			fmt.Fprintln(stderr, "jjsql:", err)
+			return 1
+		}
+		defer f.Close()
+		out = f
+	}
+	if *format == "" {
+		*format = "csv"
+		if *outPath == "" && isTerminal(stdout) {
+			*format = "table"
+		}
+	}
+	if _, err := output.New(*format, io.Discard); err != nil {
+		fmt.Fprintln(stderr, "jjsql:", strings.TrimPrefix(err.Error(), "output: "))
+		return 2
+	}
+	warned := map[string]bool{}
+	env.Warn = func(msg string) {
+		if *quiet || warned[msg] {
+			return
+		}
+		warned[msg] = true
+		fmt.Fprintln(stderr, "jjsql: warning:", msg)
+	}
+
+	conn := sqlite.Open(env, *db)
+	defer conn.Close()
+	conn.SetMaxOpenConns(1) // temp views and attachments live on one connection
+	bw := bufio.NewWriterSize(out, 1<<16)
+	defer bw.Flush()
+	for _, stmt := range SplitStatements(query) {
+		if err := runStatement(conn, stmt, *format, bw); err != nil {
+			bw.Flush()
+			fmt.Fprintln(stderr, "jjsql:", oneLine(err))
+			return 1
+		}
+	}
+	if err := bw.Flush(); err != nil {
+		fmt.Fprintln(stderr, "jjsql:", err)
+		return 1
+	}
+	return 0
+}
+
+func oneLine(err error) string {
+	s := err.Error()
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		s = s[:i]
+	}
+	return s
+}
+
+func runStatement(db *sql.DB, stmt, format string, w io.Writer) error {
+	rows, err := db.Query(stmt)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	cols, err := rows.Columns()
+	if err != nil {
+		return err
+	}
+	if len(cols) == 0 {
+		for rows.Next() {
+		}
+		return rows.Err()
+	}
+	ow, err := output.New(format, w)
+	if err != nil {
+		return err
+	}
+	if err := ow.Begin(cols); err != nil {
+		return err
+	}
+	vals := make([]any, len(cols))
+	ptrs := make([]any, len(cols))
+	for i := range vals {
+		ptrs[i] = &vals[i]
+	}
+	for rows.Next() {
+		if err := rows.Scan(ptrs...); err != nil {
+			return err
+		}
+		if err := ow.Row(vals); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		ow.End()
+		return err
+	}
+	return ow.End()
+}
+
+func isTerminal(x any) bool {
+	f, ok := x.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
