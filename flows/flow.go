@@ -104,7 +104,9 @@ type Flow struct {
 
 	// bookkeeping of the assembler
 	key        flowKey
-	prev, next *Flow // time-ordered list of open flows
+	prev, next *Flow // open flows by last activity
+	oprev      *Flow // open flows by creation
+	onext      *Flow
 	finFwd     bool
 	finBwd     bool
 	finSeqFwd  uint32 // sequence number just after the initiator's FIN

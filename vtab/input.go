@@ -1,0 +1,108 @@
+package vtab
+
+import (
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/jjsql/jjsql/flows"
+)
+
+// input reads the packets of every file a path names, one file after the
+// other. A file that cannot be opened is skipped with a warning when the path
+// names several files, and is an error when it is the only one; a file that
+// ends in a damaged record gives a warning, and the packets before the damage
+// are delivered.
+type input struct {
+	env    *Env
+	table  string
+	files  []string
+	fi     int // index of the next file to open
+	src    flows.Source
+	opened int // files opened successfully
+	errs   []error
+	stats  flows.SourceStats
+}
+
+func newInput(env *Env, table, path string) (*input, error) {
+	files, err := flows.ExpandPath(path)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", table, err)
+	}
+	in := &input{env: env, table: table, files: files}
+	// Open the first file now, so a query on a single bad file fails with a
+	// clear error instead of returning no rows.
+	if err := in.openNext(); err != nil {
+		return nil, err
+	}
+	return in, nil
+}
+
+// openNext opens the next readable file. It returns an error only when no
+// file at all could be opened.
+func (in *input) openNext() error {
+	for in.fi < len(in.files) {
+		name := in.files[in.fi]
+		idx := in.fi
+		in.fi++
+		src, err := flows.OpenFile(name, idx)
+		if err != nil {
+			if len(in.files) == 1 {
+				return fmt.Errorf("%s: %w", in.table, err)
+			}
+			in.errs = append(in.errs, err)
+			in.env.warn("%s: skipped %v", in.table, err)
+			continue
+		}
+		in.src = src
+		in.opened++
+		return nil
+	}
+	if in.opened == 0 && len(in.errs) > 0 {
+		return fmt.Errorf("%s: no readable capture among %d files (first: %w)", in.table, len(in.files), in.errs[0])
+	}
+	return nil
+}
+
+// next fills p with the next packet. It returns (false, nil) at the end of
+// the current file (the caller flushes per-file state and calls next again),
+// and io.EOF when every file is done.
+func (in *input) next(p *flows.Packet) (bool, error) {
+	if in.src == nil {
+		return false, io.EOF
+	}
+	err := in.src.Next(p)
+	if err == nil {
+		return true, nil
+	}
+	st := in.src.Stats()
+	in.addStats(st)
+	if !errors.Is(err, io.EOF) {
+		in.env.warn("%s: capture ended early: %v (%d packets read before it)", in.table, err, st.IPPackets)
+	}
+	if st.Unsupported > 0 {
+		in.env.warn("%s: %s: %d records of an unsupported link type skipped", in.table, in.src.Name(), st.Unsupported)
+	}
+	in.src.Close()
+	in.src = nil
+	if err := in.openNext(); err != nil {
+		return false, err
+	}
+	return false, nil
+}
+
+func (in *input) addStats(s flows.SourceStats) {
+	in.stats.Records += s.Records
+	in.stats.IPPackets += s.IPPackets
+	in.stats.NonIP += s.NonIP
+	in.stats.DecodeErrors += s.DecodeErrors
+	in.stats.Unsupported += s.Unsupported
+	in.stats.Bytes += s.Bytes
+}
+
+func (in *input) close() {
+	if in.src != nil {
+		in.src.Close()
+		in.src = nil
+	}
+}
