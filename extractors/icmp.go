@@ -13,27 +13,37 @@ func init() {
 
 // ICMPv4 message types the group names.
 const (
-	icmpEchoReply      = 0
-	icmpDestUnreach    = 3
-	icmpRedirect       = 5
-	icmpEchoRequest    = 8
-	icmpTimeExceeded   = 11
+	icmpEchoReply    = 0
+	icmpDestUnreach  = 3
+	icmpRedirect     = 5
+	icmpEchoRequest  = 8
+	icmpTimeExceeded = 11
+)
+
+// icmp_stat bits.
+const (
 	icmpStatEchoReq    = 0x01
 	icmpStatEchoReply  = 0x02
 	icmpStatUnreach    = 0x04
 	icmpStatTimeExceed = 0x08
 	icmpStatRedirect   = 0x10
-	icmpStatOther      = 0x20
+	icmpStatOther      = 0x20 // any type but 0, 3, 5, 8 and 11
 )
 
 // computeICMP fills the icmp group from the ICMPv4 packets of the flow
-// (ICMPv6 is not counted). Every ICMPv4 packet contributes its identifier
-// and sequence number, which the decoder reports as 0 for non-echo types, so
-// such messages add id 0 and sequence 0 to the statistics, as in JoyfulJay.
-// icmp_dominant_type breaks ties by the type seen first.
+// (ICMPv6 is not counted). icmp_dominant_type breaks ties by the type seen
+// first.
+//
+// Only messages whose format has an identifier and a sequence number (echo,
+// timestamp, information and address mask: see icmpHasIDSeq) feed
+// icmp_unique_ids and the icmp_seq_* columns. JoyfulJay's rows show this:
+// scapy exposes no id/seq field for other types, so a flow of destination
+// unreachables has icmp_unique_ids 0, and echo traffic mixed with errors
+// keeps the echo sequence minimum (ja4/pcap/gre-sample.pcap: 4 requests, 4
+// replies and 2 unreachables give 1 id and icmp_seq_min 256, not 2 and 0).
 func computeICMP(f *flows.Flow, _ *flows.Config, out []schema.Value) error {
 	var (
-		n                         int64
+		n, nSeq                   int64
 		byType                    [256]int64
 		typeCodes                 fieldSet[uint16]
 		ids                       fieldSet[uint16]
@@ -46,9 +56,6 @@ func computeICMP(f *flows.Flow, _ *flows.Config, out []schema.Value) error {
 		p := &f.ICMP[i]
 		if !p.IsICMP {
 			continue
-		}
-		if n == 0 {
-			seqMin, seqMax = p.Seq, p.Seq
 		}
 		n++
 		byType[p.Type]++
@@ -71,6 +78,13 @@ func computeICMP(f *flows.Flow, _ *flows.Config, out []schema.Value) error {
 			stat |= icmpStatOther
 		}
 		typeCodes.add(uint16(p.Type)<<8 | uint16(p.Code))
+		if !icmpHasIDSeq(p.Type) {
+			continue
+		}
+		if nSeq == 0 {
+			seqMin, seqMax = p.Seq, p.Seq
+		}
+		nSeq++
 		ids.add(p.ID)
 		seqMin = min(seqMin, p.Seq)
 		seqMax = max(seqMax, p.Seq)
@@ -94,7 +108,7 @@ func computeICMP(f *flows.Flow, _ *flows.Config, out []schema.Value) error {
 		ratio = float64(n) / float64(total)
 	}
 	var gaps int64
-	if n > 0 {
+	if nSeq > 0 {
 		gaps = seqs.runs() - 1
 	}
 	out[0] = schema.IntV(n)
@@ -114,6 +128,17 @@ func computeICMP(f *flows.Flow, _ *flows.Config, out []schema.Value) error {
 	out[14] = schema.RealV(ratio)
 	out[15] = schema.BoolV(n > 0 && n == int64(len(f.ICMP)))
 	return nil
+}
+
+// icmpHasIDSeq reports whether ICMPv4 messages of type typ carry an
+// identifier and a sequence number: echo reply (0) and request (8),
+// timestamp (13, 14), information (15, 16) and address mask (17, 18).
+func icmpHasIDSeq(typ uint8) bool {
+	switch typ {
+	case 0, 8, 13, 14, 15, 16, 17, 18:
+		return true
+	}
+	return false
 }
 
 // seqBitmap marks which 16-bit sequence numbers occur. It is allocated on

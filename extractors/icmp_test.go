@@ -32,8 +32,8 @@ func TestICMP(t *testing.T) {
 			},
 		},
 		{
-			// The error messages carry id 0 and sequence 0.
-			name: "non-echo messages contribute id and seq 0",
+			// Error messages have no identifier or sequence field.
+			name: "errors do not feed ids and sequences",
 			pkts: []cPkt{
 				cICMP(true, icmpEchoRequest, 0, 7, 10), cICMP(true, icmpEchoRequest, 0, 7, 11),
 				cICMP(false, icmpDestUnreach, 3, 0, 0), cICMP(false, icmpTimeExceeded, 0, 0, 0),
@@ -42,9 +42,31 @@ func TestICMP(t *testing.T) {
 				"icmp_packet_count": 4, "icmp_echo_request_count": 2, "icmp_echo_reply_count": 0,
 				"icmp_dest_unreachable_count": 1, "icmp_time_exceeded_count": 1,
 				"icmp_unique_type_codes": 3, "icmp_dominant_type": 8, "icmp_dominant_type_count": 2,
-				"icmp_echo_success_ratio": 0.0, "icmp_unique_ids": 2,
-				"icmp_seq_min": 0, "icmp_seq_max": 11, "icmp_seq_gaps": 1,
+				"icmp_echo_success_ratio": 0.0, "icmp_unique_ids": 1,
+				"icmp_seq_min": 10, "icmp_seq_max": 11, "icmp_seq_gaps": 0,
 				"icmp_stat": 0x0d, "icmp_ratio": 1.0, "is_icmp_only": true,
+			},
+		},
+		{
+			// As ja4/pcap/gre-sample.pcap in JoyfulJay's reference rows.
+			name: "echo mixed with unreachables",
+			pkts: []cPkt{
+				req(256), rep(256), req(512), rep(512), cICMP(false, icmpDestUnreach, 1, 0, 0),
+				req(768), rep(768), cICMP(false, icmpDestUnreach, 1, 0, 0), req(1024), rep(1024),
+			},
+			want: map[string]any{
+				"icmp_packet_count": 10, "icmp_unique_type_codes": 3, "icmp_stat": 0x07,
+				"icmp_echo_success_ratio": 1.0, "icmp_unique_ids": 1,
+				"icmp_seq_min": 256, "icmp_seq_max": 1024, "icmp_seq_gaps": 3,
+			},
+		},
+		{
+			name: "only errors",
+			pkts: []cPkt{cICMP(false, icmpDestUnreach, 3, 0, 0), cICMP(false, icmpDestUnreach, 3, 0, 0)},
+			want: map[string]any{
+				"icmp_packet_count": 2, "icmp_dest_unreachable_count": 2, "icmp_unique_type_codes": 1,
+				"icmp_dominant_type": 3, "icmp_dominant_type_count": 2, "icmp_unique_ids": 0,
+				"icmp_seq_min": 0, "icmp_seq_max": 0, "icmp_seq_gaps": 0, "icmp_stat": 0x04,
 			},
 		},
 		{
@@ -63,12 +85,12 @@ func TestICMP(t *testing.T) {
 			pkts: []cPkt{
 				cICMP(true, icmpTimeExceeded, 1, 0, 0), cICMP(true, icmpRedirect, 1, 0, 0),
 				cICMP(true, icmpRedirect, 1, 0, 0), cICMP(true, icmpTimeExceeded, 1, 0, 0),
-				cICMP(true, 13, 0, 5, 5), // timestamp request: id/seq not kept
+				cICMP(true, 13, 0, 5, 9), // timestamp request: has id and seq
 			},
 			want: map[string]any{
 				"icmp_dominant_type": 11, "icmp_dominant_type_count": 2, "icmp_time_exceeded_count": 2,
 				"icmp_unique_type_codes": 3, "icmp_stat": 0x38, "icmp_unique_ids": 1,
-				"icmp_seq_min": 0, "icmp_seq_max": 0, "icmp_seq_gaps": 0,
+				"icmp_seq_min": 9, "icmp_seq_max": 9, "icmp_seq_gaps": 0,
 			},
 		},
 		{

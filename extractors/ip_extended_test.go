@@ -1,6 +1,11 @@
 package extractors
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/jjsql/jjsql/flows"
+	"github.com/jjsql/jjsql/schema"
+)
 
 func TestIPExtended(t *testing.T) {
 	const df, mf, evil = 2, 1, 4
@@ -120,6 +125,43 @@ func TestIPExtended(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			cCheck(t, cCompute(t, "ip_extended", cFlow(tc.pkts...)), tc.want)
+		})
+	}
+}
+
+// TestGroupsCAllocs guards the allocations of one Compute call on a typical
+// flow: none for the counting groups, the two MAC strings for mac, the
+// sequence bitmap for icmp.
+func TestGroupsCAllocs(t *testing.T) {
+	pkts := []cPkt{
+		cEth(cICMP(true, icmpEchoRequest, 0, 9, 1), "02:00:00:00:00:01", "02:00:00:00:00:02"),
+		cEth(cICMP(false, icmpEchoReply, 0, 9, 1), "02:00:00:00:00:02", "02:00:00:00:00:01"),
+		cEth(cICMP(true, icmpEchoRequest, 0, 9, 2), "02:00:00:00:00:01", "02:00:00:00:00:02"),
+		cEth(cV6(true, 64, 5, 0), "02:00:00:00:00:01", "02:00:00:00:00:02"),
+	}
+	f := cFlow(pkts...)
+	cfg := flows.DefaultConfig()
+	tests := []struct {
+		id   string
+		want float64
+	}{
+		{"mac", 2},
+		{"ip_extended", 0},
+		{"ipv6_options", 0},
+		{"icmp", 1},
+	}
+	for _, tc := range tests {
+		t.Run(tc.id, func(t *testing.T) {
+			g := Lookup(tc.id)
+			out := make([]schema.Value, len(g.Features))
+			got := testing.AllocsPerRun(100, func() {
+				if err := g.Compute(f, &cfg, out); err != nil {
+					t.Fatal(err)
+				}
+			})
+			if got != tc.want {
+				t.Errorf("%s: %v allocations per Compute, want %v", tc.id, got, tc.want)
+			}
 		})
 	}
 }

@@ -79,10 +79,10 @@ func cVLAN(p cPkt, vid uint16) cPkt {
 }
 
 // cICMP returns an IPv4 ICMP packet record. id and seq are kept only for
-// echo messages, as the decoder reports them.
+// types whose message has those fields, 0 otherwise.
 func cICMP(fwd bool, typ, code uint8, id, seq uint16) cPkt {
 	p := cV4(fwd, 64, 0, 0, 0)
-	if typ != icmpEchoRequest && typ != icmpEchoReply {
+	if !icmpHasIDSeq(typ) {
 		id, seq = 0, 0
 	}
 	p.icmp = flows.PktICMP{IsICMP: true, Type: typ, Code: code, ID: id, Seq: seq}
