@@ -57,7 +57,7 @@ func buildSample() ([]sampleConv, error) {
 	{
 		cv := NewConv("ssh-idle", ep(macClientA, "192.168.1.10", 50500), ep(macGateway, "203.0.113.30", 22), Link{})
 		cv.IP = IPOptions{TOS: 0x48, DontFragment: true, ServerTTL: 51}
-		s := NewTCPSession(cv, at(1), tcp)
+		s := NewTCPSession(cv, at(0), tcp)
 		s.Handshake()
 		s.Send(false, []byte("SSH-2.0-OpenSSH_9.6p1 Ubuntu-3ubuntu13\r\n"))
 		s.Send(true, []byte("SSH-2.0-OpenSSH_9.7\r\n"))
