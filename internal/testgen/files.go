@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"net/netip"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
@@ -43,30 +44,16 @@ func SampleFiles() ([]File, error) {
 	frames, conv := merge(convs)
 
 	var pcap bytes.Buffer
-	w, err := NewPcapWriter(&pcap, PcapOptions{})
-	if err != nil {
-		return nil, err
-	}
-	if err := writeAll(w, frames); err != nil {
+	if err := WritePcap(&pcap, frames, PcapOptions{}); err != nil {
 		return nil, err
 	}
 
-	ngFrames := make([]Frame, len(frames))
-	for i, f := range frames {
-		if convs[conv[i]].ng == 1 {
-			if f, err = ToRawIP(f); err != nil {
-				return nil, err
-			}
-			f.Iface = 1
-		}
-		ngFrames[i] = f
-	}
-	var ng bytes.Buffer
-	nw, err := NewPcapNGWriter(&ng, PcapNGOptions{Interfaces: SampleNGInterfaces(), Application: "jjsql testgen"})
+	ng1, err := ngFrames(convs, slices.Clone(frames), conv)
 	if err != nil {
 		return nil, err
 	}
-	if err := writeAll(nw, ngFrames); err != nil {
+	var ng bytes.Buffer
+	if err := WritePcapNG(&ng, ng1, PcapNGOptions{Interfaces: SampleNGInterfaces(), Application: "jjsql testgen"}); err != nil {
 		return nil, err
 	}
 
@@ -77,15 +64,6 @@ func SampleFiles() ([]File, error) {
 		{Path: SamplePcapNG, Data: ng.Bytes()},
 		{Path: SampleManifest, Data: manifest},
 	}, nil
-}
-
-func writeAll(w Writer, frames []Frame) error {
-	for _, f := range frames {
-		if err := w.WriteFrame(f); err != nil {
-			return err
-		}
-	}
-	return w.Flush()
 }
 
 func protoName(p uint8) string {

@@ -441,13 +441,22 @@ func SampleNG() ([]Frame, error) {
 		return nil, err
 	}
 	frames, conv := merge(convs)
+	return ngFrames(convs, frames, conv)
+}
+
+// ngFrames moves the frames of conversations marked for interface 1 there,
+// as raw IP packets; frames is modified.
+func ngFrames(convs []sampleConv, frames []Frame, conv []int) ([]Frame, error) {
 	for i := range frames {
-		if convs[conv[i]].ng == 1 {
-			if frames[i], err = ToRawIP(frames[i]); err != nil {
-				return nil, err
-			}
-			frames[i].Iface = 1
+		if convs[conv[i]].ng != 1 {
+			continue
 		}
+		f, err := ToRawIP(frames[i])
+		if err != nil {
+			return nil, err
+		}
+		f.Iface = 1
+		frames[i] = f
 	}
 	return frames, nil
 }

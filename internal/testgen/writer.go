@@ -244,3 +244,30 @@ func (n *ngWriter) WriteFrame(f Frame) error {
 }
 
 func (n *ngWriter) Flush() error { return n.w.Flush() }
+
+// WritePcap writes frames as a classic pcap file.
+func WritePcap(w io.Writer, frames []Frame, o PcapOptions) error {
+	pw, err := NewPcapWriter(w, o)
+	if err != nil {
+		return err
+	}
+	return writeAll(pw, frames)
+}
+
+// WritePcapNG writes frames as a pcapng file.
+func WritePcapNG(w io.Writer, frames []Frame, o PcapNGOptions) error {
+	nw, err := NewPcapNGWriter(w, o)
+	if err != nil {
+		return err
+	}
+	return writeAll(nw, frames)
+}
+
+func writeAll(w Writer, frames []Frame) error {
+	for _, f := range frames {
+		if err := w.WriteFrame(f); err != nil {
+			return err
+		}
+	}
+	return w.Flush()
+}
