@@ -17,9 +17,9 @@ func init() {
 	})
 }
 
-// synParams are the fingerprinted fields of one SYN or SYN/ACK. Absent
+// tcpSynParams are the fingerprinted fields of one SYN or SYN/ACK. Absent
 // options are 0 (JoyfulJay's "or 0").
-type synParams struct {
+type tcpSynParams struct {
 	found  bool
 	window uint16
 	ttl    uint8
@@ -34,7 +34,7 @@ type synParams struct {
 // a short hash over them, JoyfulJay's OS hint table, and an uptime estimate
 // from the first TSval of each direction at an assumed 100 Hz.
 func computeTCPFingerprint(f *flows.Flow, _ *flows.Config, out []schema.Value) error {
-	var fwd, bwd synParams
+	var fwd, bwd tcpSynParams
 	var tsFwd, tsBwd uint32
 	var tsFwdSeen, tsBwdSeen bool
 	n := tcpRecCount(f)
@@ -46,9 +46,9 @@ func computeTCPFingerprint(f *flows.Flow, _ *flows.Config, out []schema.Value) e
 		syn, ack := b.Flags&flows.SYN != 0, b.Flags&flows.ACK != 0
 		switch {
 		case b.Fwd && syn && !ack && !fwd.found:
-			fwd = synParamsOf(f, i)
+			fwd = tcpSynParamsOf(f, i)
 		case !b.Fwd && syn && ack && !bwd.found:
-			bwd = synParamsOf(f, i)
+			bwd = tcpSynParamsOf(f, i)
 		}
 		if t.OptFlags&flows.OptTS != 0 {
 			if b.Fwd && !tsFwdSeen {
@@ -62,16 +62,16 @@ func computeTCPFingerprint(f *flows.Flow, _ *flows.Config, out []schema.Value) e
 	out[1] = schema.TextV(bwd.fingerprint())
 	out[2] = schema.TextV(fwd.osHint())
 	out[3] = schema.TextV(bwd.osHint())
-	out[4] = schema.RealV(uptimeHours(tsFwd))
-	out[5] = schema.RealV(uptimeHours(tsBwd))
+	out[4] = schema.RealV(tcpUptimeHours(tsFwd))
+	out[5] = schema.RealV(tcpUptimeHours(tsBwd))
 	fwd.putRaw(out[6:10])
 	bwd.putRaw(out[10:14])
 	return nil
 }
 
-func synParamsOf(f *flows.Flow, i int) synParams {
+func tcpSynParamsOf(f *flows.Flow, i int) tcpSynParams {
 	t := &f.TCP[i]
-	p := synParams{found: true, window: t.Window}
+	p := tcpSynParams{found: true, window: t.Window}
 	if i < len(f.IP) {
 		p.ttl = f.IP[i].TTL
 	}
@@ -89,7 +89,7 @@ func synParamsOf(f *flows.Flow, i int) synParams {
 // fingerprint returns "t<win>_<mss>_<ws>_<h>" where h is the first 12 hex
 // digits of md5("<win>_<ttl>_<mss>_<ws>_<opts>"), opts = 1*SACK-permitted +
 // 2*Timestamps; "" when there is no such SYN.
-func (p *synParams) fingerprint() string {
+func (p *tcpSynParams) fingerprint() string {
 	if !p.found {
 		return ""
 	}
@@ -127,7 +127,7 @@ func (p *synParams) fingerprint() string {
 // smallest not below the observed TTL), then the window decides. "macos"
 // (64 and 65535) is unreachable because "linux" matches first; it is kept
 // out rather than written as dead code.
-func (p *synParams) osHint() string {
+func (p *tcpSynParams) osHint() string {
 	if !p.found {
 		return "unknown"
 	}
@@ -160,16 +160,16 @@ func (p *synParams) osHint() string {
 }
 
 // putRaw fills window, TTL, MSS and window scale (all 0 without a SYN).
-func (p *synParams) putRaw(out []schema.Value) {
+func (p *tcpSynParams) putRaw(out []schema.Value) {
 	out[0] = schema.IntV(int64(p.window))
 	out[1] = schema.IntV(int64(p.ttl))
 	out[2] = schema.IntV(int64(p.mss))
 	out[3] = schema.IntV(int64(p.ws))
 }
 
-// uptimeHours converts a TSval to hours at 100 Hz: (tsval / 100) / 3600,
+// tcpUptimeHours converts a TSval to hours at 100 Hz: (tsval / 100) / 3600,
 // divided in that order as JoyfulJay does; 0 for a missing or zero TSval.
-func uptimeHours(tsval uint32) float64 {
+func tcpUptimeHours(tsval uint32) float64 {
 	if tsval == 0 {
 		return 0
 	}

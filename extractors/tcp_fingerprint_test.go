@@ -85,7 +85,7 @@ func TestTCPOSHint(t *testing.T) {
 		{255, 29200, "bsd"},
 	}
 	for _, tc := range cases {
-		p := synParams{found: true, ttl: tc.ttl, window: tc.window}
+		p := tcpSynParams{found: true, ttl: tc.ttl, window: tc.window}
 		if got := p.osHint(); got != tc.want {
 			t.Errorf("osHint(ttl %d, window %d) = %q, want %q", tc.ttl, tc.window, got, tc.want)
 		}
