@@ -157,31 +157,34 @@ func divOrZero(a, b float64) float64 {
 	return a / b
 }
 
+// headerDescs are the common header descriptions, indexed by Ethernet,
+// IPv6 and transport (TCP, UDP, ICMP), so that they cost no allocation.
+var headerDescs = [2][2][3]string{
+	{{"IP-TCP", "IP-UDP", "IP-ICMP"}, {"IP6-TCP", "IP6-UDP", "IP6-ICMP"}},
+	{{"ETH-IP-TCP", "ETH-IP-UDP", "ETH-IP-ICMP"}, {"ETH-IP6-TCP", "ETH-IP6-UDP", "ETH-IP6-ICMP"}},
+}
+
 // headerDesc describes the first packet's layers: "ETH-" when it had an
-// Ethernet header, "IP6" or "IP", then the transport by flow protocol.
+// Ethernet header, "IP6" or "IP", then the transport by flow protocol
+// ("-PROTO<n>" for protocols other than TCP, UDP and ICMP).
 func headerDesc(f *flows.Flow) (string, int64) {
-	var s string
-	n := int64(2)
+	eth, v6, n := 0, 0, int64(2)
 	if f.FirstHasEth {
-		s = "ETH-"
-		n = 3
+		eth, n = 1, 3
 	}
 	if f.IPv6 {
-		s += "IP6"
-	} else {
-		s += "IP"
+		v6 = 1
 	}
 	switch f.Proto {
 	case 6:
-		s += "-TCP"
+		return headerDescs[eth][v6][0], n
 	case 17:
-		s += "-UDP"
+		return headerDescs[eth][v6][1], n
 	case 1:
-		s += "-ICMP"
-	default:
-		s += "-PROTO" + strconv.Itoa(int(f.Proto))
+		return headerDescs[eth][v6][2], n
 	}
-	return s, n
+	prefix := headerDescs[eth][v6][0]
+	return prefix[:len(prefix)-len("TCP")] + "PROTO" + strconv.Itoa(int(f.Proto)), n
 }
 
 // portClass names a responder port: the service of a well-known port, else

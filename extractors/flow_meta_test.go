@@ -155,3 +155,33 @@ func TestComputeRejectsWrongWidth(t *testing.T) {
 		})
 	}
 }
+
+// TestComputeAllocsA bounds the allocations of one Compute call: none per
+// packet; timing and size allocate one scratch buffer, flow_meta the two
+// address texts.
+func TestComputeAllocsA(t *testing.T) {
+	cfg := flows.DefaultConfig()
+	small := buildFlowA(handshakeFlowA())
+	var many []flows.Packet
+	for i := 0; i < 50; i++ {
+		many = append(many, handshakeFlowA()...)
+	}
+	big := buildFlowA(many)
+	for _, tc := range []struct {
+		id  string
+		max float64
+	}{{"flow_meta", 2}, {"timing", 1}, {"size", 1}, {"tcp", 0}} {
+		g := Lookup(tc.id)
+		out := make([]schema.Value, len(g.Features))
+		for _, f := range []*flows.Flow{small, big} {
+			n := testing.AllocsPerRun(20, func() {
+				if err := g.Compute(f, &cfg, out); err != nil {
+					t.Fatal(err)
+				}
+			})
+			if n > tc.max {
+				t.Errorf("%s on %d packets: %v allocations per Compute, want at most %v", tc.id, len(f.Base), n, tc.max)
+			}
+		}
+	}
+}

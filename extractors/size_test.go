@@ -56,6 +56,7 @@ func TestSize(t *testing.T) {
 			{"l7_pkt_min_fwd", 32}, {"l7_pkt_max_fwd", 72},
 			{"l7_pkt_min_bwd", 24}, {"l7_pkt_max_bwd", 24},
 			{"packets_with_payload", 5}, {"header_only_ratio", 0.0},
+			{"payload_len_min", 24.0}, {"payload_len_max", 72.0}, {"payload_len_mean", 36.8},
 			{"pkt_asymmetry", 0.2}, {"byte_asymmetry", (220.0 - 104) / 324},
 			{"pkt_len_p90", 60*(1-0.6) + 100*0.6}, // index 3.6 of 52 52 60 60 100
 		}},
