@@ -74,13 +74,13 @@ type captureSummary struct {
 	stats     SourceStats
 }
 
-type fragKey struct {
+type tsharkFragKey struct {
 	src, dst [16]byte
 	id       uint32
 	proto    uint8
 }
 
-type fragState struct {
+type tsharkFrag struct {
 	first, last, counted bool
 	l4, udp              bool
 	udpPayload, tcpHdr   int
@@ -96,7 +96,7 @@ func summarize(path string) captureSummary {
 	}
 	defer src.Close()
 	var p Packet
-	frags := map[fragKey]*fragState{}
+	frags := map[tsharkFragKey]*tsharkFrag{}
 	for {
 		err := src.Next(&p)
 		if err != nil {
@@ -113,10 +113,10 @@ func summarize(path string) captureSummary {
 		if p.IsFragment {
 			// tshark counts a fragmented datagram once, when it is
 			// reassembled: count it when its first and last fragments were seen.
-			k := fragKey{p.SrcIP, p.DstIP, p.IPID, p.Proto}
+			k := tsharkFragKey{p.SrcIP, p.DstIP, p.IPID, p.Proto}
 			st := frags[k]
 			if st == nil {
-				st = &fragState{}
+				st = &tsharkFrag{}
 				frags[k] = st
 			}
 			if p.FragOffset == 0 {
@@ -273,5 +273,59 @@ func TestCorpusTshark(t *testing.T) {
 		agreePackets, compared, 100*ratio, agreeBoth, compared, 100*float64(agreeBoth)/float64(compared))
 	if ratio < 0.97 {
 		t.Errorf("packet totals agree for %.1f%% of captures, want >= 97%%", 100*ratio)
+	}
+}
+
+// TestCorpusKnownFiles checks packet counts and the first packet of a few
+// captures against what gopacket (pcapgo readers, layers decoding) reports
+// for them.
+func TestCorpusKnownFiles(t *testing.T) {
+	dir := corpusDir(t)
+	cases := []struct {
+		file      string
+		link      uint16
+		records   uint64
+		packets   int
+		index     uint64
+		sec, nsec int64
+		caplen    int
+		src, dst  string // address:port
+	}{
+		{"gopacket/test_ethernet.pcap", 1, 10, 10, 1, 1513204139, 656584000, 74, "10.1.1.2:44644", "10.1.1.1:80"},
+		{"gopacket/test_loopback.pcap", 0, 24, 24, 1, 1357492952, 275121000, 560, "::1:58799", "::1:8080"},
+		{"gopacket/test_dns.pcap", 1, 10, 10, 1, 1413306485, 708342000, 82, "109.194.160.4:57766", "95.211.92.14:53"},
+		{"joyfuljay/sample.pcap", 1, 18, 18, 1, 1704067200, 0, 54, "192.168.1.100:54321", "93.184.216.34:443"},
+		{"ndpi/pcap/KakaoTalk_chat.pcap", 113, 347, 347, 1, 1430069021, 959113000, 76, "10.24.82.188:38448", "10.188.1.1:53"},
+		{"ndpi/pcap/dlt_ppp.pcap", 9, 1, 1, 1, 1, 31048000, 1230, "193.167.0.252:44083", "193.167.100.100:443"},
+		{"ndpi/pcap/codm.pcap", 101, 13, 13, 1, 1714945575, 38105000, 60, "10.215.173.1:45028", "49.51.177.25:8013"},
+		{"ja4/pcap/ipv6.pcapng", 0, 9, 9, 1, 1593980608, 621087000, 88, "2001:4998:ef83:14:8000::100d:64034", "2606:4700::6811:d209:443"},
+		{"wireshark/RawPacketIPv6Tunnel-UK6x.cap", 12, 81, 81, 1, 1147551795, 526632000, 80, "2001:618:400::5199:cc70:35995", "2001:618:1:8000::5:80"},
+		{"pcapng/be_test001.pcapng", 1, 4, 4, 1, 0, 0, 314, "0.0.0.0:68", "255.255.255.255:67"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.file, func(t *testing.T) {
+			path := filepath.Join(dir, tc.file)
+			if _, err := os.Stat(path); err != nil {
+				t.Skipf("%s not in this corpus", tc.file)
+			}
+			s := summarize(path)
+			if s.openErr != nil || s.endErr != nil {
+				t.Fatalf("open %v, end %v", s.openErr, s.endErr)
+			}
+			if s.stats.Records != tc.records || s.packets != tc.packets {
+				t.Errorf("records %d, packets %d; want %d, %d", s.stats.Records, s.packets, tc.records, tc.packets)
+			}
+			p := &s.first
+			v6 := p.IPVersion == 6
+			got := []any{p.LinkType, p.Index, p.TSSec, p.TSNsec, p.CapLen,
+				Addr(p.SrcIP, v6).String() + ":" + strconv.Itoa(int(p.SrcPort)), Addr(p.DstIP, v6).String() + ":" + strconv.Itoa(int(p.DstPort))}
+			want := []any{tc.link, tc.index, tc.sec, tc.nsec, tc.caplen, tc.src, tc.dst}
+			for i := range got {
+				if got[i] != want[i] {
+					t.Errorf("first packet %v, want %v", got, want)
+					break
+				}
+			}
+		})
 	}
 }

@@ -410,13 +410,19 @@ func TestDecodeFragments(t *testing.T) {
 	frag4 := view{V: 4, Src: "10.0.0.1", Dst: "10.0.0.2", IPHdrLen: 20, Frag: true}
 	cases := []decodeCase{
 		{"ipv4 udp first", LinkRaw, fragment4(t, layers.IPProtocolUDP, 0, true, udpDatagram[:56]),
-			with(frag4, func(w *view) { w.Proto, w.FirstNH, w.UDP, w.SPort, w.DPort, w.PayloadLen, w.IPLen, w.MF = 17, 17, true, 5353, 53, 100, 76, true })},
+			with(frag4, func(w *view) {
+				w.Proto, w.FirstNH, w.UDP, w.SPort, w.DPort, w.PayloadLen, w.IPLen, w.MF = 17, 17, true, 5353, 53, 100, 76, true
+			})},
 		{"ipv4 udp last", LinkRaw, fragment4(t, layers.IPProtocolUDP, 7, false, udpDatagram[56:]),
 			with(frag4, func(w *view) { w.Proto, w.FirstNH, w.PayloadLen, w.IPLen, w.FragOff = 17, 17, 52, 72, 7 })},
 		{"ipv4 tcp first", LinkRaw, fragment4(t, layers.IPProtocolTCP, 0, true, tcpSeg[:48]),
-			with(frag4, func(w *view) { w.Proto, w.FirstNH, w.TCP, w.SPort, w.DPort, w.PayloadLen, w.IPLen, w.MF = 6, 6, true, 1234, 80, 28, 68, true })},
+			with(frag4, func(w *view) {
+				w.Proto, w.FirstNH, w.TCP, w.SPort, w.DPort, w.PayloadLen, w.IPLen, w.MF = 6, 6, true, 1234, 80, 28, 68, true
+			})},
 		{"ipv4 tcp header split", LinkRaw, fragment4(t, layers.IPProtocolTCP, 0, true, tcpSeg[:16]),
-			with(frag4, func(w *view) { w.Proto, w.FirstNH, w.TCP, w.SPort, w.DPort, w.PayloadLen, w.IPLen, w.MF = 6, 6, true, 1234, 80, 0, 36, true })},
+			with(frag4, func(w *view) {
+				w.Proto, w.FirstNH, w.TCP, w.SPort, w.DPort, w.PayloadLen, w.IPLen, w.MF = 6, 6, true, 1234, 80, 0, 36, true
+			})},
 		{"ipv6 udp first", LinkRaw, v6frag(0, true, udpDatagram[:56]),
 			view{V: 6, Src: "2001:db8::1", Dst: "2001:db8::2", Proto: 17, FirstNH: 44, SPort: 5353, DPort: 53, UDP: true, PayloadLen: 100, IPLen: 104, IPHdrLen: 48, Frag: true, MF: true}},
 		{"ipv6 udp last", LinkRaw, v6frag(7, false, udpDatagram[56:]),
@@ -722,5 +728,176 @@ func TestDecodeCrossCheck(t *testing.T) {
 				t.Errorf("Payload %q, gopacket %q", p.Payload, tl.LayerPayload())
 			}
 		})
+	}
+}
+
+func TestDecodeTunnels(t *testing.T) {
+	outer4 := func(p layers.IPProtocol) *layers.IPv4 { return ipv4(ip4C, ip4D, p) }
+	outer6 := func(p layers.IPProtocol) *layers.IPv6 { return ipv6(ip6C, ip6D, p) }
+	innerEth := func() []gopacket.SerializableLayer {
+		return ls(&layers.Ethernet{SrcMAC: macB, DstMAC: macA, EthernetType: layers.EthernetTypeDot1Q},
+			&layers.Dot1Q{VLANIdentifier: 77, Type: layers.EthernetTypeIPv4})
+	}
+	e4 := ls(eth(layers.EthernetTypeIPv4))
+	e6 := ls(eth(layers.EthernetTypeIPv6))
+	udpTo := func(src, dst layers.UDPPort) *layers.UDP { return &layers.UDP{SrcPort: src, DstPort: dst} }
+	erspan3 := func(o bool) gopacket.Payload {
+		h := []byte{0x20, 0x00, 0x00, 0x01, 0, 0, 0, 1, 0, 0, 0, 0}
+		if o {
+			h[11] = 0x01
+			h = append(h, 1, 2, 3, 4, 5, 6, 7, 8)
+		}
+		return h
+	}
+	pptp := func(ppp []byte) gopacket.Payload {
+		n := len(ppp) + 45
+		h := []byte{0x30, 0x81, 0x88, 0x0b, byte(n >> 8), byte(n), 0x00, 0x07, 0, 0, 0, 1, 0, 0, 0, 1}
+		return append(h, ppp...)
+	}
+	teredo := func(auth bool) gopacket.Payload {
+		var h []byte
+		if auth {
+			h = append(h, 0, 1, 2, 3, 'i', 'd', 'a', 'u', 't', 1, 2, 3, 4, 5, 6, 7, 8, 0)
+		}
+		return append(h, 0, 0, 0x12, 0x34, 1, 2, 3, 4)
+	}
+	nested := ser(t, cat(e4, ls(outer4(layers.IPProtocolGRE), &layers.GRE{Protocol: layers.EthernetTypeIPv4},
+		ipv4(ip4D, ip4C, layers.IPProtocolUDP), udpTo(999, 4789), &layers.VXLAN{ValidIDFlag: true, VNI: 5}), innerEth(), inner4())...)
+
+	cases := []decodeCase{
+		{"ipip", LinkEthernet, ser(t, cat(e4, ls(outer4(layers.IPProtocolIPv4)), inner4())...), tunneled(v4tcp, TunnelIPinIP, 0x0800)},
+		{"6in4", LinkEthernet, ser(t, cat(e4, ls(outer4(layers.IPProtocolIPv6)), inner6())...), tunneled(v6udp, TunnelIPinIP, 0x0800)},
+		{"4in6", LinkEthernet, ser(t, cat(e6, ls(outer6(layers.IPProtocolIPv4)), inner4())...), tunneled(v4tcp, TunnelIPinIP, 0x86dd)},
+		{"6in6 raw", LinkRaw, ser(t, cat(ls(outer6(layers.IPProtocolIPv6)), inner6())...), tunneled(v6udp, TunnelIPinIP, 0)},
+		{"gre ipv4", LinkEthernet, ser(t, cat(e4, ls(outer4(layers.IPProtocolGRE), &layers.GRE{Protocol: layers.EthernetTypeIPv4}), inner4())...),
+			tunneled(v4tcp, TunnelGRE, 0x0800)},
+		{"gre checksum key seq ipv6", LinkEthernet, ser(t, cat(e4, ls(outer4(layers.IPProtocolGRE),
+			&layers.GRE{ChecksumPresent: true, KeyPresent: true, SeqPresent: true, Key: 5, Seq: 9, Protocol: layers.EthernetTypeIPv6}), inner6())...),
+			tunneled(v6udp, TunnelGRE, 0x0800)},
+		{"gre over ipv6", LinkEthernet, ser(t, cat(e6, ls(outer6(layers.IPProtocolGRE), &layers.GRE{KeyPresent: true, Protocol: layers.EthernetTypeIPv4}), inner4())...),
+			tunneled(v4tcp, TunnelGRE, 0x86dd)},
+		{"gre ethernet", LinkEthernet, ser(t, cat(e4, ls(outer4(layers.IPProtocolGRE),
+			&layers.GRE{Protocol: layers.EthernetTypeTransparentEthernetBridging}), innerEth(), inner4())...), tunneled(v4tcp, TunnelGRE, 0x0800)},
+		{"gre mpls", LinkEthernet, ser(t, cat(e4, ls(outer4(layers.IPProtocolGRE), &layers.GRE{Protocol: layers.EthernetTypeMPLSUnicast},
+			&layers.MPLS{Label: 16, StackBottom: true, TTL: 9}), inner4())...), tunneled(v4tcp, TunnelGRE, 0x0800)},
+		{"erspan type ii", LinkEthernet, ser(t, cat(e4, ls(outer4(layers.IPProtocolGRE), &layers.GRE{SeqPresent: true, Seq: 1, Protocol: layers.EthernetTypeERSPAN},
+			&layers.ERSPANII{Version: 1, SessionID: 3}), innerEth(), inner4())...), tunneled(v4tcp, TunnelERSPAN, 0x0800)},
+		{"erspan type i", LinkEthernet, ser(t, cat(e4, ls(outer4(layers.IPProtocolGRE), &layers.GRE{Protocol: layers.EthernetTypeERSPAN}),
+			innerEth(), inner4())...), tunneled(v4tcp, TunnelERSPAN, 0x0800)},
+		{"erspan type iii", LinkEthernet, ser(t, cat(e4, ls(outer4(layers.IPProtocolGRE), &layers.GRE{SeqPresent: true, Protocol: 0x22eb}, erspan3(false)),
+			innerEth(), inner4())...), tunneled(v4tcp, TunnelERSPAN, 0x0800)},
+		{"erspan type iii platform subheader", LinkEthernet, ser(t, cat(e4, ls(outer4(layers.IPProtocolGRE), &layers.GRE{SeqPresent: true, Protocol: 0x22eb}, erspan3(true)),
+			innerEth(), inner4())...), tunneled(v4tcp, TunnelERSPAN, 0x0800)},
+		{"pptp", LinkEthernet, ser(t, cat(e4, ls(outer4(layers.IPProtocolGRE), pptp([]byte{0xff, 0x03, 0x00, 0x21})), inner4())...), tunneled(v4tcp, TunnelGRE, 0x0800)},
+		{"pptp compressed", LinkEthernet, ser(t, cat(e4, ls(outer4(layers.IPProtocolGRE), pptp([]byte{0x21})), inner4())...), tunneled(v4tcp, TunnelGRE, 0x0800)},
+		{"vxlan", LinkEthernet, ser(t, cat(e4, ls(outer4(layers.IPProtocolUDP), udpTo(40000, 4789), &layers.VXLAN{ValidIDFlag: true, VNI: 42}), innerEth(), inner4())...),
+			tunneled(v4tcp, TunnelVXLAN, 0x0800)},
+		{"vxlan source port", LinkEthernet, ser(t, cat(e4, ls(outer4(layers.IPProtocolUDP), udpTo(4789, 40000), &layers.VXLAN{ValidIDFlag: true, VNI: 42}), innerEth(), inner4())...),
+			tunneled(v4tcp, TunnelVXLAN, 0x0800)},
+		{"geneve ethernet options", LinkEthernet, ser(t, cat(e6, ls(outer6(layers.IPProtocolUDP), udpTo(40000, 6081),
+			&layers.Geneve{Protocol: layers.EthernetTypeTransparentEthernetBridging, VNI: 7,
+				Options: []*layers.GeneveOption{{Class: 0x0102, Type: 0x80, Length: 8, Data: []byte{1, 2, 3, 4}}}}), innerEth(), inner4())...),
+			tunneled(v4tcp, TunnelGENEVE, 0x86dd)},
+		{"geneve ipv6", LinkEthernet, ser(t, cat(e4, ls(outer4(layers.IPProtocolUDP), udpTo(40000, 6081),
+			&layers.Geneve{Protocol: layers.EthernetTypeIPv6, VNI: 7}), inner6())...), tunneled(v6udp, TunnelGENEVE, 0x0800)},
+		{"gtp-u", LinkEthernet, ser(t, cat(e4, ls(outer4(layers.IPProtocolUDP), udpTo(2152, 2152),
+			&layers.GTPv1U{Version: 1, ProtocolType: 1, MessageType: 0xff, TEID: 99}), inner4())...), tunneled(v4tcp, TunnelGTPU, 0x0800)},
+		{"gtp-u extension headers", LinkEthernet, ser(t, cat(e4, ls(outer4(layers.IPProtocolUDP), udpTo(2152, 2152),
+			&layers.GTPv1U{Version: 1, ProtocolType: 1, MessageType: 0xff, TEID: 99, SequenceNumberFlag: true, SequenceNumber: 4,
+				GTPExtensionHeaders: []layers.GTPExtensionHeader{{Type: 0x85, Content: []byte{0x00, 0x09}}, {Type: 0x40, Content: []byte{1, 2, 3, 4, 5, 6}}}}), inner6())...),
+			tunneled(v6udp, TunnelGTPU, 0x0800)},
+		{"teredo", LinkEthernet, ser(t, cat(e4, ls(outer4(layers.IPProtocolUDP), udpTo(3544, 50000), teredo(false)), inner6())...),
+			tunneled(v6udp, TunnelTeredo, 0x0800)},
+		{"teredo authentication", LinkEthernet, ser(t, cat(e4, ls(outer4(layers.IPProtocolUDP), udpTo(50000, 3544), teredo(true)), inner6())...),
+			tunneled(v6udp, TunnelTeredo, 0x0800)},
+		{"teredo bare", LinkEthernet, ser(t, cat(e4, ls(outer4(layers.IPProtocolUDP), udpTo(50000, 3544)), inner6())...),
+			tunneled(v6udp, TunnelTeredo, 0x0800)},
+		{"gre then vxlan", LinkEthernet, nested, tunneled(v4tcp, TunnelGRE, 0x0800)},
+	}
+	runDecodeCases(t, cases)
+
+	// Packets whose inner packet does not validate stay as the outer packet.
+	outerUDP := func(sport, dport uint16, n int) view {
+		return view{V: 4, Src: "192.0.2.1", Dst: "192.0.2.2", Proto: 17, FirstNH: 17, SPort: sport, DPort: dport, UDP: true,
+			PayloadLen: n, IPLen: 28 + n, IPHdrLen: 20, HasEth: true, EthType: 0x0800}
+	}
+	junk := gopacket.Payload("this is not a packet at all, not even close")
+	keep := []decodeCase{
+		{"gre junk", LinkEthernet, ser(t, cat(e4, ls(outer4(layers.IPProtocolGRE), &layers.GRE{Protocol: layers.EthernetTypeIPv4}, junk))...),
+			view{V: 4, Src: "192.0.2.1", Dst: "192.0.2.2", Proto: 47, FirstNH: 47, PayloadLen: 4 + len(junk), IPLen: 24 + len(junk), IPHdrLen: 20, HasEth: true, EthType: 0x0800}},
+		{"vxlan without I flag", LinkEthernet, ser(t, cat(e4, ls(outer4(layers.IPProtocolUDP), udpTo(40000, 4789), &layers.VXLAN{VNI: 42}), innerEth(), inner4())...),
+			outerUDP(40000, 4789, 8+18+45)},
+		{"gtp-u not g-pdu", LinkEthernet, ser(t, cat(e4, ls(outer4(layers.IPProtocolUDP), udpTo(2152, 2152),
+			&layers.GTPv1U{Version: 1, ProtocolType: 1, MessageType: 1, TEID: 99}), inner4())...), outerUDP(2152, 2152, 8+45)},
+		{"teredo payload too long", LinkEthernet, func() []byte {
+			b := ser(t, cat(e4, ls(outer4(layers.IPProtocolUDP), udpTo(50000, 3544)), inner6())...)
+			b[14+28+4] = 0x40 // inner payload length 16384
+			return b
+		}(), outerUDP(50000, 3544, 58)},
+		{"ipip bad inner", LinkRaw, ser(t, outer4(layers.IPProtocolIPv4), junk),
+			view{V: 4, Src: "192.0.2.1", Dst: "192.0.2.2", Proto: 4, FirstNH: 4, PayloadLen: len(junk), IPLen: 20 + len(junk), IPHdrLen: 20}},
+	}
+	runDecodeCases(t, keep)
+
+	// Nesting is bounded: ten IP-in-IP layers decapsulate eight deep.
+	var deep []gopacket.SerializableLayer
+	for i := 0; i < 10; i++ {
+		deep = append(deep, ipv4(ip4C, ip4D, layers.IPProtocolIPv4))
+	}
+	p, err := decodeOne(LinkRaw, ser(t, append(deep, inner4()...)...))
+	if err != nil || p.Proto != 4 || p.Tunnel != TunnelIPinIP || p.IPLen != 20*2+45 {
+		t.Errorf("deep nesting: err %v, Proto %d, Tunnel %v, IPLen %d; want 4, ipip, 85", err, p.Proto, p.Tunnel, p.IPLen)
+	}
+
+	// The outer link layer is reported, not the inner Ethernet's.
+	p, _ = decodeOne(LinkEthernet, nested)
+	if !bytes.Equal(p.SrcMAC[:], macA) || !bytes.Equal(p.DstMAC[:], macB) || p.HasVLAN || p.VLANID != 0 {
+		t.Errorf("nested: SrcMAC %x DstMAC %x HasVLAN %v VLANID %d; want outer MACs and no VLAN", p.SrcMAC, p.DstMAC, p.HasVLAN, p.VLANID)
+	}
+}
+
+func TestDecodeAllocs(t *testing.T) {
+	frames := []struct {
+		name  string
+		link  uint16
+		frame []byte
+	}{
+		{"ethernet tcp", LinkEthernet, ser(t, cat(ls(eth(layers.EthernetTypeIPv4)), inner4())...)},
+		{"vxlan", LinkEthernet, ser(t, cat(ls(eth(layers.EthernetTypeIPv4), ipv4(ip4C, ip4D, layers.IPProtocolUDP),
+			&layers.UDP{SrcPort: 1, DstPort: 4789}, &layers.VXLAN{ValidIDFlag: true}, eth(layers.EthernetTypeIPv4)), inner4())...)},
+		{"ipv6 udp", LinkRaw, ser(t, inner6()...)},
+	}
+	for _, tc := range frames {
+		t.Run(tc.name, func(t *testing.T) {
+			var d decoder
+			p := &Packet{CapLen: len(tc.frame), WireLen: len(tc.frame)}
+			n := testing.AllocsPerRun(1000, func() {
+				p.Reset()
+				if d.decode(p, tc.link, tc.frame) != resultIP {
+					t.Fatal("not decoded")
+				}
+			})
+			if n != 0 {
+				t.Errorf("decode allocates %v times per frame", n)
+			}
+		})
+	}
+}
+
+func BenchmarkDecode(b *testing.B) {
+	tcp := tcpL()
+	tcp.Options = []layers.TCPOption{{OptionType: layers.TCPOptionKindNop}, {OptionType: layers.TCPOptionKindNop},
+		{OptionType: layers.TCPOptionKindTimestamps, OptionData: []byte{0, 0, 1, 0, 0, 0, 2, 0}}}
+	frame := ser(b, eth(layers.EthernetTypeIPv4), ipv4(ip4A, ip4B, layers.IPProtocolTCP), tcp, gopacket.Payload(bytes.Repeat([]byte{'z'}, 500)))
+	var d decoder
+	var p Packet
+	b.ReportAllocs()
+	b.SetBytes(int64(len(frame)))
+	for i := 0; i < b.N; i++ {
+		p.Reset()
+		p.CapLen, p.WireLen = len(frame), len(frame)
+		if d.decode(&p, LinkEthernet, frame) != resultIP {
+			b.Fatal("not decoded")
+		}
 	}
 }

@@ -14,8 +14,9 @@ import (
 )
 
 // ExpandPath turns a command-line or SQL argument into capture file names: a
-// file, a glob pattern (matches sorted) or a directory (its regular files whose
-// names do not start with '.', not recursive, sorted).
+// file, a glob pattern (regular files matched, sorted; as in a shell, a
+// wildcard does not match a leading '.') or a directory (its regular files
+// whose names do not start with '.', not recursive, sorted).
 func ExpandPath(arg string) ([]string, error) {
 	if st, err := os.Stat(arg); err == nil {
 		if !st.IsDir() {
@@ -49,8 +50,12 @@ func ExpandPath(arg string) ([]string, error) {
 	if err != nil {
 		return nil, fmt.Errorf("flows: bad pattern %q: %w", arg, err)
 	}
+	hidden := strings.HasPrefix(filepath.Base(arg), ".")
 	var out []string
 	for _, p := range m {
+		if !hidden && strings.HasPrefix(filepath.Base(p), ".") {
+			continue // like a shell, '*' does not match a leading dot
+		}
 		if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() {
 			out = append(out, p)
 		}

@@ -147,6 +147,15 @@ func binaryTS(offset int64, units uint64, exp int) (ts float64, s, ns int64) {
 		lo, carry = bits.Add64(lo, units, 0)
 		hi += carry
 		ts = math.Ldexp(u128ToFloat(hi, lo), -exp)
+	case offset > 0:
+		// units/2^exp < 1: as a fraction of 2^-64 with a sticky bit, then
+		// (offset << 64) + fraction rounded once.
+		sh := uint(exp - 64)
+		x := units >> sh
+		if units&(1<<sh-1) != 0 {
+			x |= 1
+		}
+		ts = math.Ldexp(u128ToFloat(uint64(offset), x), -64)
 	default:
 		ts = float64(offset) + math.Ldexp(float64(units), -exp)
 	}
