@@ -68,7 +68,7 @@ func popStd(v []float64, m float64) float64 {
 	var ss float64
 	for _, x := range v {
 		d := x - m
-		ss += d * d
+		ss += float64(d * d) // no fused multiply-add: match Python bit for bit
 	}
 	return math.Sqrt(ss / float64(len(v)))
 }

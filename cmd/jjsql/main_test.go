@@ -1,0 +1,102 @@
+//go:build sqlite_vtable
+
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"reflect"
+	"runtime"
+	"strings"
+	"testing"
+)
+
+func jj(t *testing.T, args ...string) (string, string, int) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := run(args, strings.NewReader(""), &out, &errb)
+	return out.String(), errb.String(), code
+}
+
+func TestFormats(t *testing.T) {
+	q := "SELECT 443 AS port, 0.1 AS f, 2.0 AS whole, 1e400 AS pinf, -1e400 AS ninf, NULL AS n, 'a,\"b\"' AS s, x'00ff' AS b"
+	for _, tc := range []struct {
+		format, want string
+	}{
+		{"csv", "port,f,whole,pinf,ninf,n,s,b\n443,0.1,2,inf,-inf,,\"a,\"\"b\"\"\",00ff\n"},
+		{"tsv", "port\tf\twhole\tpinf\tninf\tn\ts\tb\n443\t0.1\t2\tinf\t-inf\t\t\"a,\"\"b\"\"\"\t00ff\n"},
+		{"jsonl", `{"port":443,"f":0.1,"whole":2,"pinf":null,"ninf":null,"n":null,"s":"a,\"b\"","b":"00ff"}` + "\n"},
+		{"json", "[\n" + `{"port":443,"f":0.1,"whole":2,"pinf":null,"ninf":null,"n":null,"s":"a,\"b\"","b":"00ff"}` + "\n]\n"},
+	} {
+		t.Run(tc.format, func(t *testing.T) {
+			out, errs, code := jj(t, "--format", tc.format, q)
+			if code != 0 || out != tc.want {
+				t.Errorf("--format %s: code %d, stderr %q\n got %q\nwant %q", tc.format, code, errs, out, tc.want)
+			}
+		})
+	}
+	out, _, code := jj(t, "--format", "markdown", "SELECT 1 AS a, 'x' AS b")
+	if code != 0 || !strings.Contains(out, "| a | b |") {
+		t.Errorf("markdown: code %d, out %q", code, out)
+	}
+}
+
+func TestExitStatus(t *testing.T) {
+	if _, errs, code := jj(t, "SELEC 1"); code == 0 || !strings.Contains(errs, "syntax error") || strings.Count(errs, "\n") != 1 {
+		t.Errorf("bad SQL: code %d, stderr %q; want non-zero and one line", code, errs)
+	}
+	if _, errs, code := jj(t, "SELECT count(*) FROM flows('/nonexistent/x.pcap')"); code == 0 || !strings.Contains(errs, "x.pcap") {
+		t.Errorf("missing file: code %d, stderr %q", code, errs)
+	}
+	if out, _, code := jj(t, "--version"); code != 0 || !strings.HasPrefix(out, "jjsql ") {
+		t.Errorf("--version: code %d, out %q", code, out)
+	}
+	if _, _, code := jj(t, "--format", "xml", "SELECT 1"); code == 0 {
+		t.Error("unknown format accepted")
+	}
+}
+
+func TestStatementsAndFile(t *testing.T) {
+	dir := t.TempDir()
+	f := filepath.Join(dir, "q.sql")
+	os.WriteFile(f, []byte("CREATE TEMP VIEW v AS SELECT 7 AS x; -- comment; with semicolon\nSELECT x FROM v;"), 0o644)
+	out, errs, code := jj(t, "--format", "csv", "-f", f)
+	if code != 0 || out != "x\n7\n" {
+		t.Errorf("-f: code %d, out %q, stderr %q", code, out, errs)
+	}
+}
+
+func TestSplitStatements(t *testing.T) {
+	got := SplitStatements("SELECT ';'; SELECT \"a;b\" -- x;y\n; /* ; */ SELECT [c;d];;")
+	want := []string{"SELECT ';'", "SELECT \"a;b\" -- x;y", "/* ; */ SELECT [c;d]"}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("SplitStatements = %q, want %q", got, want)
+	}
+}
+
+func corpusFile(t *testing.T, rel string) string {
+	t.Helper()
+	dir := os.Getenv("JJ_CORPUS")
+	if dir == "" {
+		_, file, _, _ := runtime.Caller(0)
+		dir = filepath.Join(filepath.Dir(file), "..", "..", "..", "shared", "corpus")
+	}
+	p := filepath.Join(dir, rel)
+	if _, err := os.Stat(p); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("corpus missing under CI: %v", err)
+		}
+		t.Skipf("corpus not available: %v", err)
+	}
+	return p
+}
+
+func TestFlowQueryCSV(t *testing.T) {
+	p := corpusFile(t, "gopacket/test_ethernet.pcap")
+	out, errs, code := jj(t, "--format", "csv", "SELECT src_ip, src_port, dst_ip, dst_port, protocol, total_packets, bytes_fwd, bytes_bwd, iat_mean FROM flows('"+p+"')")
+	want := "src_ip,src_port,dst_ip,dst_port,protocol,total_packets,bytes_fwd,bytes_bwd,iat_mean\n10.1.1.2,44644,10.1.1.1,80,6,10,340,646,0.000697877671983507\n"
+	if code != 0 || out != want {
+		t.Errorf("code %d stderr %q\n got %q\nwant %q", code, errs, out, want)
+	}
+}

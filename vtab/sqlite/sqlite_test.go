@@ -1,0 +1,194 @@
+//go:build sqlite_vtable
+
+package sqlite
+
+import (
+	"database/sql"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/jjsql/jjsql/vtab"
+)
+
+// corpus returns the path of a file in the shared corpus, skipping the test
+// when the corpus is absent (failing under CI=true).
+func corpus(t *testing.T, rel string) string {
+	t.Helper()
+	dir := os.Getenv("JJ_CORPUS")
+	if dir == "" {
+		_, file, _, _ := runtime.Caller(0)
+		dir = filepath.Join(filepath.Dir(file), "..", "..", "..", "shared", "corpus")
+	}
+	p := filepath.Join(dir, rel)
+	if _, err := os.Stat(p); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("corpus file %s missing under CI: %v", p, err)
+		}
+		t.Skipf("corpus not available: %v", err)
+	}
+	return p
+}
+
+func sample(t *testing.T) string {
+	t.Helper()
+	_, file, _, _ := runtime.Caller(0)
+	p := filepath.Join(filepath.Dir(file), "..", "..", "testdata", "sample.pcap")
+	if _, err := os.Stat(p); err != nil {
+		t.Fatalf("generated sample missing: %v (run make generate)", err)
+	}
+	return p
+}
+
+type recorder struct {
+	mu    sync.Mutex
+	scans []vtab.ScanStats
+	warns []string
+}
+
+func openDB(t *testing.T) (*sql.DB, *recorder) {
+	t.Helper()
+	rec := &recorder{}
+	env := vtab.NewEnv()
+	env.OnScanEnd = func(s vtab.ScanStats) { rec.mu.Lock(); rec.scans = append(rec.scans, s); rec.mu.Unlock() }
+	env.Warn = func(m string) { rec.mu.Lock(); rec.warns = append(rec.warns, m); rec.mu.Unlock() }
+	db := Open(env, "")
+	db.SetMaxOpenConns(1)
+	t.Cleanup(func() { db.Close() })
+	return db, rec
+}
+
+func (r *recorder) last(t *testing.T) vtab.ScanStats {
+	t.Helper()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(r.scans) == 0 {
+		t.Fatal("no scan recorded")
+	}
+	return r.scans[len(r.scans)-1]
+}
+
+func queryInt(t *testing.T, db *sql.DB, q string, args ...any) int64 {
+	t.Helper()
+	var n int64
+	if err := db.QueryRow(q, args...).Scan(&n); err != nil {
+		t.Fatalf("%s: %v", q, err)
+	}
+	return n
+}
+
+func TestArgumentForms(t *testing.T) {
+	db, _ := openDB(t)
+	p := corpus(t, "gopacket/test_ethernet.pcap")
+	for _, tc := range []struct {
+		name, q string
+		args    []any
+		want    int64
+	}{
+		{"positional", "SELECT total_packets FROM flows(?)", []any{p}, 10},
+		{"positional timeout", "SELECT total_packets FROM flows(?, 30)", []any{p}, 10},
+		{"named", "SELECT total_packets FROM flows WHERE path = ? AND terminate_on_fin_rst = 0 AND flow_timeout = 1000000000", []any{p}, 10},
+		{"feature filter is not an argument", "SELECT count(*) FROM flows(?) WHERE total_packets = 10 AND protocol = 6", []any{p}, 1},
+		{"feature filter excludes", "SELECT count(*) FROM flows(?) WHERE total_packets > 10", []any{p}, 0},
+		{"argument column reads back", "SELECT flow_timeout FROM flows(?, 42)", []any{p}, 42},
+		{"packets", "SELECT count(*) FROM packets(?)", []any{p}, 10},
+		{"join on flow_uid", "SELECT count(*) FROM flows(?1) f JOIN packets(?1) p USING (flow_uid)", []any{p}, 10},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := queryInt(t, db, tc.q, tc.args...); got != tc.want {
+				t.Errorf("%s = %d, want %d", tc.q, got, tc.want)
+			}
+		})
+	}
+}
+
+func TestErrors(t *testing.T) {
+	db, _ := openDB(t)
+	dir := t.TempDir()
+	notCap := filepath.Join(dir, "notes.txt")
+	os.WriteFile(notCap, []byte("hello, this is not a capture file\n"), 0o644)
+	empty := filepath.Join(dir, "empty.pcap")
+	os.WriteFile(empty, nil, 0o644)
+	for _, tc := range []struct {
+		name, q, want string
+	}{
+		{"no path", "SELECT count(*) FROM flows", "path argument required"},
+		{"missing file", "SELECT count(*) FROM flows('" + filepath.Join(dir, "nope.pcap") + "')", "nope.pcap"},
+		{"not a capture", "SELECT count(*) FROM flows('" + notCap + "')", "not a capture file"},
+		{"empty file", "SELECT count(*) FROM flows('" + empty + "')", "empty"},
+		{"bad option", "SELECT count(*) FROM flows('" + notCap + "', -5)", "flow_timeout"},
+		{"bad strategy", "SELECT count(*) FROM flows WHERE path = 'x' AND flow_eviction_strategy = 'fifo'", "flow_eviction_strategy"},
+		{"bad sql", "SELEC 1", "syntax error"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var n int64
+			err := db.QueryRow(tc.q).Scan(&n)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("%s: error %v, want one containing %q", tc.q, err, tc.want)
+			}
+		})
+	}
+}
+
+// TestLaziness checks that a scan runs only the per-packet work of the groups
+// its query reads.
+func TestLaziness(t *testing.T) {
+	db, rec := openDB(t)
+	p := sample(t)
+	total := queryInt(t, db, "SELECT count(*) FROM packets(?)", p)
+	if total == 0 {
+		t.Fatal("sample has no packets")
+	}
+
+	queryInt(t, db, "SELECT count(*) FROM flows(?)", p)
+	st := rec.last(t)
+	if st.Work.Records != 0 || st.Work.BytesKept != 0 || len(st.ComputeCalls) != 0 {
+		t.Errorf("count(*): records %d, bytes %d, compute %v; want none", st.Work.Records, st.Work.BytesKept, st.ComputeCalls)
+	}
+	if st.Work.Packets != uint64(total) {
+		t.Errorf("count(*): packets %d, want %d", st.Work.Packets, total)
+	}
+	flowsN := int64(st.Rows)
+
+	queryInt(t, db, "SELECT sum(total_packets) FROM flows(?)", p)
+	st = rec.last(t)
+	if len(st.ComputeCalls) != 1 || st.ComputeCalls["flow_meta"] != uint64(flowsN) {
+		t.Errorf("flow_meta column: compute calls %v, want flow_meta x%d only", st.ComputeCalls, flowsN)
+	}
+	if st.Work.Records != uint64(total) {
+		t.Errorf("flow_meta column: %d records, want one base record per packet (%d)", st.Work.Records, total)
+	}
+
+	// A column in WHERE counts as read; each group is computed once per row.
+	queryInt(t, db, "SELECT count(*) FROM flows(?) WHERE iat_mean >= 0 AND iat_max >= 0", p)
+	st = rec.last(t)
+	if len(st.ComputeCalls) != 1 || st.ComputeCalls["timing"] != uint64(flowsN) {
+		t.Errorf("timing filter: compute calls %v, want timing x%d only", st.ComputeCalls, flowsN)
+	}
+
+	// SELECT * runs every group.
+	rows, err := db.Query("SELECT * FROM flows(?)", p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+	}
+	rows.Close()
+	st = rec.last(t)
+	if len(st.ComputeCalls) < 14 {
+		t.Errorf("SELECT *: %d groups computed (%v), want all", len(st.ComputeCalls), st.ComputeCalls)
+	}
+
+	// packets() runs the flow table only when direction or flow_uid is read.
+	queryInt(t, db, "SELECT sum(payload_len) FROM packets(?)", p)
+	if st = rec.last(t); st.Assembled {
+		t.Error("packets payload_len: flow table ran, want not")
+	}
+	queryInt(t, db, "SELECT count(*) FROM packets(?) WHERE direction = 'fwd'", p)
+	if st = rec.last(t); !st.Assembled {
+		t.Error("packets direction: flow table did not run")
+	}
+}
