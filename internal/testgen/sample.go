@@ -14,7 +14,8 @@ import (
 // SampleSeed seeds every random choice of the sample capture.
 const SampleSeed = 20250115
 
-// SampleStart is the time of the sample capture's first frame.
+// SampleStart is the reference time of the sample capture: the manifest
+// counts start times from it. The first frame is one second later.
 func SampleStart() time.Time { return time.Date(2025, 1, 15, 9, 30, 0, 0, time.UTC) }
 
 func mustMAC(s string) net.HardwareAddr {
@@ -57,7 +58,7 @@ func buildSample() ([]sampleConv, error) {
 	{
 		cv := NewConv("ssh-idle", ep(macClientA, "192.168.1.10", 50500), ep(macGateway, "203.0.113.30", 22), Link{})
 		cv.IP = IPOptions{TOS: 0x48, DontFragment: true, ServerTTL: 51}
-		s := NewTCPSession(cv, at(0), tcp)
+		s := NewTCPSession(cv, at(1), tcp)
 		s.Handshake()
 		s.Send(false, []byte("SSH-2.0-OpenSSH_9.6p1 Ubuntu-3ubuntu13\r\n"))
 		s.Send(true, []byte("SSH-2.0-OpenSSH_9.7\r\n"))

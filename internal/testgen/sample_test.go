@@ -80,8 +80,8 @@ func TestSampleShape(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !frames[0].TS.Equal(SampleStart()) {
-		t.Errorf("first frame at %s, want %s", frames[0].TS, SampleStart())
+	if want := SampleStart().Add(time.Second); !frames[0].TS.Equal(want) {
+		t.Errorf("first frame at %s, want %s", frames[0].TS, want)
 	}
 	for i := 1; i < len(frames); i++ {
 		if frames[i].TS.Before(frames[i-1].TS) {
