@@ -129,6 +129,11 @@ func (c *recConn) Write(p []byte) (int, error) {
 // and from the server. It returns what each end wrote, in order (the ends
 // take turns, so the order is fixed). Session tickets are off and the key
 // exchange groups are X25519 and P-256, so the bytes depend only on cfg.
+//
+// Go 1.26 ignores the random source handed to key generation unless
+// GODEBUG has cryptocustomrand=1: TLSHandshake appends that setting to the
+// process's GODEBUG while it runs and restores it afterwards, so calls are
+// serialized and crypto elsewhere in the process sees the setting meanwhile.
 func TLSHandshake(cfg TLSConfig) ([]TLSFlight, error) {
 	var flights []TLSFlight
 	err := withCustomRand(func() error {
