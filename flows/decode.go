@@ -528,7 +528,7 @@ func (d *decoder) transport(p *Packet, b []byte, n int) decodeResult {
 				p.ICMPID, p.ICMPSeq = be16(b[4:]), be16(b[6:])
 			}
 		}
-		if n < 8 && n > len(b) {
+		if len(b) < min(8, n) {
 			p.Truncated = true
 		}
 		p.PayloadLen = max(n-8, 0)

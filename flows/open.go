@@ -95,7 +95,7 @@ func newSource(r io.Reader, name string, fileIndex int, size int64, closer io.Cl
 	in := newInput(r)
 	head, err := in.peekUpTo(4)
 	if err != nil {
-		return nil, &FormatError{File: name, Offset: -1, Err: err}
+		return nil, fmt.Errorf("flows: %s: %w", name, err)
 	}
 	if len(head) == 0 {
 		return nil, &FormatError{File: name, Offset: -1, Err: ErrEmpty}
