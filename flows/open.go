@@ -199,7 +199,11 @@ const (
 	looseRecord = 256 << 10
 )
 
+// A snapshot length of 0 means none was recorded.
 func badRecordLen(caplen, snaplen uint64) bool {
+	if snaplen == 0 {
+		snaplen = maxRecord
+	}
 	return caplen > maxRecord || (caplen > 2*snaplen && caplen > looseRecord)
 }
 
