@@ -33,14 +33,14 @@ type Assembler struct {
 	doneI int
 	free  []*Flow
 
-	frags    map[fragKey]fragEntry
+	frags    map[datagramKey]fragEntry
 	rng      *rand.Rand
 	sampling bool
 
 	Work WorkStats
 }
 
-type fragKey struct {
+type datagramKey struct {
 	src, dst [16]byte
 	id       uint32
 	proto    uint8
@@ -315,10 +315,10 @@ func (a *Assembler) fragments(p *Packet) {
 	if !p.IsFragment {
 		return
 	}
-	k := fragKey{src: p.SrcIP, dst: p.DstIP, id: p.IPID, proto: p.Proto}
+	k := datagramKey{src: p.SrcIP, dst: p.DstIP, id: p.IPID, proto: p.Proto}
 	if p.FragOffset == 0 {
 		if a.frags == nil {
-			a.frags = make(map[fragKey]fragEntry)
+			a.frags = make(map[datagramKey]fragEntry)
 		}
 		if len(a.frags) >= maxFragEntries {
 			a.pruneFrags(p.TS)

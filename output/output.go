@@ -19,6 +19,7 @@ import (
 	"strings"
 
 	"github.com/jedib0t/go-pretty/v6/table"
+	"github.com/jedib0t/go-pretty/v6/text"
 
 	"github.com/jjsql/jjsql/schema"
 )
@@ -199,7 +200,9 @@ func (p *prettyWriter) Begin(cols []string) error {
 	}
 	p.t.AppendHeader(h)
 	p.numeric = make([]bool, len(cols))
-	p.t.SetStyle(table.StyleLight)
+	style := table.StyleLight
+	style.Format.Header = text.FormatDefault // keep column names as they are
+	p.t.SetStyle(style)
 	return nil
 }
 
@@ -227,7 +230,7 @@ func (p *prettyWriter) End() error {
 	var cfg []table.ColumnConfig
 	for i, num := range p.numeric {
 		if num {
-			cfg = append(cfg, table.ColumnConfig{Number: i + 1, Align: 3 /* text.AlignRight */})
+			cfg = append(cfg, table.ColumnConfig{Number: i + 1, Align: text.AlignRight})
 		}
 	}
 	p.t.SetColumnConfigs(cfg)

@@ -89,6 +89,7 @@ type flowCursor struct {
 	computed []bool
 	calls    []uint64
 	eof      bool
+	fileDone bool
 	work     flows.WorkStats
 	closed   bool
 }
@@ -109,15 +110,20 @@ func (c *flowCursor) Next() (bool, error) {
 		if c.eof {
 			return false, nil
 		}
+		if c.fileDone {
+			// The previous file's flows are all out: flows do not span
+			// files, so the next file gets a fresh flow table.
+			c.fileDone = false
+			c.addWork()
+			c.asm = flows.NewAssembler(c.o.cfg, c.plan.Needs)
+		}
 		ok, err := c.in.next(&c.pkt)
 		if ok {
 			c.asm.Add(&c.pkt)
 			continue
 		}
-		// End of one file: flows do not span files.
 		c.asm.Flush()
-		c.addWork()
-		c.asm = flows.NewAssembler(c.o.cfg, c.plan.Needs)
+		c.fileDone = true
 		if err == io.EOF {
 			c.eof = true
 		} else if err != nil {
@@ -180,9 +186,7 @@ func (c *flowCursor) Close() error {
 	}
 	c.closed = true
 	c.in.close()
-	if !c.eof {
-		c.addWork()
-	}
+	c.addWork()
 	if c.t.env.OnScanEnd != nil {
 		st := ScanStats{Table: "flows", Rows: uint64(c.rowid), Packets: c.in.stats.IPPackets, Work: c.work,
 			ComputeCalls: map[string]uint64{}, Assembled: true}

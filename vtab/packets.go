@@ -177,6 +177,7 @@ type packetCursor struct {
 	uid      uint64
 	rowid    int64
 	closed   bool
+	warned   bool
 }
 
 func (c *packetCursor) fileName() string {
@@ -219,6 +220,10 @@ func (c *packetCursor) Next() (bool, error) {
 // Column implements Cursor.
 func (c *packetCursor) Column(i int) schema.Value {
 	if i < len(packetFields) {
+		if c.t.flowCol[i] && !c.assemble && !c.warned {
+			c.warned = true
+			c.t.env.warn("packets: column %s was not planned for this scan", packetFields[i].name)
+		}
 		return packetFields[i].get(c)
 	}
 	if j := i - c.t.argBase; j >= 0 && j < len(args) {

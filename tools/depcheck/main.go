@@ -25,7 +25,7 @@ var rank = map[string]int{
 	"repl":             4,
 	"cmd":              5,
 	"tools":            5,
-	"internal/testgen": 5,
+	"internal/testgen": 4,
 }
 
 func family(pkg string) (string, bool) {

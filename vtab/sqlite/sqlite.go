@@ -119,6 +119,20 @@ func (a *authState) snapshot(table string, n int) string {
 	return hex.EncodeToString(bits)
 }
 
+// mark records that column i of table is read.
+func (a *authState) mark(table string, i int) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	u := a.used[table]
+	if u == nil {
+		u = make([]bool, len(a.cols[table]))
+		a.used[table] = u
+	}
+	if i >= 0 && i < len(u) {
+		u[i] = true
+	}
+}
+
 func (a *authState) reset(table string) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -167,7 +181,17 @@ type table struct {
 // BestIndex consumes equality constraints on argument columns only, and
 // records their order and the columns the statement reads in IdxStr:
 // "<arg>,<arg>,...|<hex bitmap of columns read>".
-func (t *table) BestIndex(cst []sqlite3.InfoConstraint, _ []sqlite3.InfoOrderBy) (*sqlite3.IndexResult, error) {
+func (t *table) BestIndex(cst []sqlite3.InfoConstraint, ob []sqlite3.InfoOrderBy) (*sqlite3.IndexResult, error) {
+	// A column under a constraint or in ORDER BY is read too. This also
+	// catches columns the authorizer is not told about, such as the columns
+	// of a USING join.
+	name := t.m.table.Name()
+	for _, c := range cst {
+		t.m.auth.mark(name, c.Column)
+	}
+	for _, o := range ob {
+		t.m.auth.mark(name, o.Column)
+	}
 	used := make([]bool, len(cst))
 	var order []string
 	have := map[int]bool{}
