@@ -35,32 +35,42 @@ func SupportedLinkType(lt uint16) bool {
 	return false
 }
 
-// ErrNotIP is returned by Decode for a frame that carries no IPv4 or IPv6
+// ErrNotIP is returned by Decoder.Decode for a frame that carries no IPv4 or IPv6
 // packet.
 var ErrNotIP = errors.New("no ip packet")
 
 // Reasons carried by DecodeError.
 var (
-	errShortHeader   = errors.New("header shorter than its minimum")
-	errVersion       = errors.New("version does not match")
-	errIHL           = errors.New("header length below 5 words")
-	errTotalLength   = errors.New("total length below header length")
-	errExtHeader     = errors.New("extension header exceeds the payload length")
-	errDataOffset    = errors.New("data offset out of range")
-	errShortSegment  = errors.New("segment shorter than its header")
-	errUDPLength     = errors.New("length below 8")
-	errUndefinedIntf = errors.New("undefined interface")
+	errShortHeader  = errors.New("header shorter than its minimum")
+	errVersion      = errors.New("version does not match")
+	errIHL          = errors.New("header length below 5 words")
+	errTotalLength  = errors.New("total length below header length")
+	errExtHeader    = errors.New("extension header exceeds the payload length")
+	errDataOffset   = errors.New("data offset out of range")
+	errShortSegment = errors.New("segment shorter than its header")
+	errUDPLength    = errors.New("length below 8")
 )
 
+// Decoder decodes frames into Packets without allocating. The zero value is
+// ready to use; a Decoder is not safe for concurrent use.
+type Decoder struct {
+	// BigEndian says the capture was written big-endian: the 4-byte header
+	// of LINKTYPE_NULL frames is read in that order (a header written in the
+	// other order is recognised as well).
+	BigEndian bool
+	d         decoder
+}
+
 // Decode decodes one frame of link type linkType into p's link, network and
-// transport fields (the capture fields are left as they are; p is not reset).
-// It returns nil for an IP packet, ErrNotIP for a frame without IP,
-// ErrUnknownLinkType for a link type it cannot decode and a *DecodeError for
-// malformed headers. Big-endian NULL (BSD loopback) headers are recognised.
+// transport fields. The capture fields of p are left as they are and are
+// read: set CapLen and WireLen first (WireLen > CapLen marks a frame cut by
+// the snapshot length, whose declared lengths are kept). Decode returns nil
+// for an IP packet, ErrNotIP for a frame without IP, ErrUnknownLinkType for
+// a link type it cannot decode and a *DecodeError for malformed headers. The
 // Payload and TCPOptions of p point into data.
-func Decode(p *Packet, linkType uint16, data []byte) error {
-	var d decoder
-	switch d.decode(p, linkType, data) {
+func (dec *Decoder) Decode(p *Packet, linkType uint16, data []byte) error {
+	dec.d.swapped = dec.BigEndian
+	switch dec.d.decode(p, linkType, data) {
 	case resultIP:
 		return nil
 	case resultNonIP:
@@ -68,7 +78,7 @@ func Decode(p *Packet, linkType uint16, data []byte) error {
 	case resultUnsupported:
 		return ErrUnknownLinkType
 	}
-	return &DecodeError{Packet: p.Index, Layer: d.layer, Err: d.err}
+	return &DecodeError{Packet: p.Index, Layer: dec.d.layer, Err: dec.d.err}
 }
 
 type decodeResult uint8
@@ -518,7 +528,7 @@ func (d *decoder) transport(p *Packet, b []byte, n int) decodeResult {
 				p.ICMPID, p.ICMPSeq = be16(b[4:]), be16(b[6:])
 			}
 		}
-		if n < 8 && n > len(b) {
+		if len(b) < min(8, n) {
 			p.Truncated = true
 		}
 		p.PayloadLen = max(n-8, 0)

@@ -170,7 +170,8 @@ type decodeCase struct {
 
 func decodeOne(link uint16, frame []byte) (*Packet, error) {
 	p := &Packet{CapLen: len(frame), WireLen: len(frame)}
-	return p, Decode(p, link, frame)
+	var dec Decoder
+	return p, dec.Decode(p, link, frame)
 }
 
 func runDecodeCases(t *testing.T, cases []decodeCase) {
@@ -621,7 +622,8 @@ func TestDecodePaddingAndTruncation(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			p := &Packet{CapLen: tc.caplen, WireLen: len(big)}
-			if err := Decode(p, LinkEthernet, big[:tc.caplen]); err != nil {
+			var dec Decoder
+			if err := dec.Decode(p, LinkEthernet, big[:tc.caplen]); err != nil {
 				t.Fatal(err)
 			}
 			if !p.Truncated || p.PayloadLen != tc.want || len(p.Payload) != tc.payload || p.HasTCP != tc.tcp || p.DstPort != tc.port || p.Seq != tc.seq || p.IPLen != 1040 {

@@ -95,7 +95,7 @@ func newSource(r io.Reader, name string, fileIndex int, size int64, closer io.Cl
 	in := newInput(r)
 	head, err := in.peekUpTo(4)
 	if err != nil {
-		return nil, &FormatError{File: name, Offset: -1, Err: err}
+		return nil, fmt.Errorf("flows: %s: %w", name, err)
 	}
 	if len(head) == 0 {
 		return nil, &FormatError{File: name, Offset: -1, Err: ErrEmpty}
@@ -199,7 +199,11 @@ const (
 	looseRecord = 256 << 10
 )
 
+// A snapshot length of 0 means none was recorded.
 func badRecordLen(caplen, snaplen uint64) bool {
+	if snaplen == 0 {
+		snaplen = maxRecord
+	}
 	return caplen > maxRecord || (caplen > 2*snaplen && caplen > looseRecord)
 }
 
@@ -221,26 +225,25 @@ func newInput(r io.Reader) *input {
 }
 
 // fill tries to make n bytes available; it returns the number available,
-// which is less than n only at the end of the input or on a read error.
+// which is less than n only at the end of the input or on a read error. The
+// buffer grows at most by doubling once it is full of data actually read, so
+// a hostile length costs memory only in proportion to the input.
 func (in *input) fill(n int) int {
 	if in.end-in.start >= n {
 		return in.end - in.start
 	}
-	if in.start+n > len(in.buf) {
-		if n > len(in.buf) {
-			size := len(in.buf) * 2
-			for size < n {
-				size *= 2
-			}
-			nb := make([]byte, size)
-			in.end = copy(nb, in.buf[in.start:in.end])
-			in.buf = nb
-		} else {
-			in.end = copy(in.buf, in.buf[in.start:in.end])
-		}
+	if in.start > 0 && in.start+n > len(in.buf) {
+		in.end = copy(in.buf, in.buf[in.start:in.end])
 		in.start = 0
 	}
 	for zero := 0; in.end-in.start < n && in.err == nil; {
+		if in.end == len(in.buf) {
+			// Full (and compacted): grow towards n.
+			nb := make([]byte, min(2*len(in.buf), in.start+n))
+			in.end = copy(nb, in.buf[in.start:in.end])
+			in.start = 0
+			in.buf = nb
+		}
 		m, err := in.r.Read(in.buf[in.end:])
 		in.end += m
 		switch {

@@ -507,3 +507,14 @@ func BenchmarkReadPcap(b *testing.B) {
 		}
 	}
 }
+
+func TestOpenFileNotAFile(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := OpenFile(dir, 0); err == nil || !strings.Contains(err.Error(), dir) {
+		t.Errorf("OpenFile(directory) = %v, want an error naming it", err)
+	}
+	missing := filepath.Join(dir, "missing.pcap")
+	if _, err := OpenFile(missing, 0); err == nil || !strings.Contains(err.Error(), "missing.pcap") {
+		t.Errorf("OpenFile(missing) = %v, want an error naming it", err)
+	}
+}

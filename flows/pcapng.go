@@ -253,9 +253,6 @@ func (s *pcapngSource) packet(p *Packet, typ uint32, body []byte, off int64) (bo
 	if int(ifid) < len(s.ifaces) {
 		snap = s.ifaces[ifid].snaplen
 	}
-	if snap == 0 {
-		snap = 1 << 31
-	}
 	if badRecordLen(uint64(caplen), uint64(snap)) {
 		return false, s.formatErr(ErrBadBlock, off, fmt.Sprintf("record length %d", caplen))
 	}

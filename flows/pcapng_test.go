@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"runtime"
 	"strconv"
 	"testing"
 
@@ -339,4 +340,31 @@ func TestPcapngNotCapture(t *testing.T) {
 		t.Errorf("OpenFile = %v, want ErrNotCapture", err)
 	}
 	_ = layers.LinkTypeEthernet
+}
+
+// TestHostileLengthMemory checks that a block claiming 200 MiB in a small
+// file costs memory in proportion to the file, not to the claim.
+func TestHostileLengthMemory(t *testing.T) {
+	tcp4, _, _ := sampleFrames(t)
+	w := &ngWriter{order: binary.LittleEndian}
+	w.shb(1)
+	w.idb(1, 0, -1, 0)
+	w.epb(0, 1, tcp4)
+	off := len(w.buf)
+	w.epb(0, 2, tcp4)
+	binary.LittleEndian.PutUint32(w.buf[off+4:], 200<<20)
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	src, err := newSource(bytes.NewReader(w.buf), "mem", 0, int64(len(w.buf)), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = readAll(t, src)
+	runtime.ReadMemStats(&after)
+	if !errors.Is(err, ErrTruncated) {
+		t.Errorf("Next = %v, want ErrTruncated", err)
+	}
+	if d := after.TotalAlloc - before.TotalAlloc; d > 4<<20 {
+		t.Errorf("reading allocated %d bytes", d)
+	}
 }
