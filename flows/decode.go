@@ -362,11 +362,13 @@ func (d *decoder) ipv4(p *Packet, b []byte) decodeResult {
 		return d.fail("ipv4", errShortHeader)
 	}
 	total := int(be16(b[2:]))
+	// IPLen is the header's Total Length field as written (JoyfulJay's
+	// packet length), even when segmentation offload left it 0; the payload
+	// is then measured on the captured bytes, as Wireshark does.
+	p.IPLen = total
 	if total == 0 {
-		// TCP segmentation offload: the capturing host wrote 0.
 		total = len(b)
 	}
-	p.IPLen = total
 	if total < ihl {
 		return d.fail("ipv4", errTotalLength)
 	}

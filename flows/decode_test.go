@@ -683,10 +683,11 @@ func TestDecodeMalformed(t *testing.T) {
 	if _, err := decodeOne(200, good); !errors.Is(err, ErrUnknownLinkType) {
 		t.Errorf("link type 200: Decode = %v, want ErrUnknownLinkType", err)
 	}
-	// Total length 0 (segmentation offload): the captured length is used.
+	// Total length 0 (segmentation offload): the payload is measured on the
+	// captured bytes; IPLen keeps the header's 0, as JoyfulJay reports it.
 	p, err := decodeOne(LinkRaw, mod(func(b []byte) { b[2], b[3] = 0, 0 }))
-	if err != nil || p.PayloadLen != 5 || p.IPLen != 45 {
-		t.Errorf("total length 0: err %v, PayloadLen %d, IPLen %d; want 5, 45", err, p.PayloadLen, p.IPLen)
+	if err != nil || p.PayloadLen != 5 || p.IPLen != 0 {
+		t.Errorf("total length 0: err %v, PayloadLen %d, IPLen %d; want 5, 0", err, p.PayloadLen, p.IPLen)
 	}
 }
 
