@@ -246,3 +246,54 @@ func TestNoRecordsWithoutNeeds(t *testing.T) {
 		t.Errorf("records = %d, want 18 (2 per packet)", a.Work.Records)
 	}
 }
+
+// TestAddDoesNotAllocate guards the per-packet path: looking up an open flow
+// and updating it allocates nothing when no per-packet records are kept.
+func TestAddDoesNotAllocate(t *testing.T) {
+	a := NewAssembler(DefaultConfig(), 0)
+	p := tcpPkt(0, true, ACK, 1, 1, 10)
+	q := tcpPkt(0, false, ACK, 1, 1, 10)
+	a.Add(p)
+	ts := 0.0
+	allocs := testing.AllocsPerRun(1000, func() {
+		ts += 0.001
+		p.TS, q.TS = ts, ts
+		a.Add(p)
+		a.Add(q)
+	})
+	if allocs != 0 {
+		t.Errorf("Add allocates %v times per call, want 0", allocs)
+	}
+}
+
+func BenchmarkAssemblerAdd(b *testing.B) {
+	for _, needs := range []struct {
+		name string
+		n    Needs
+	}{{"none", 0}, {"base", NeedBase}, {"all", NeedBase | NeedTCP | NeedIP | NeedL2 | NeedICMP}} {
+		b.Run(needs.name, func(b *testing.B) {
+			// 1000 flows, packets round-robin, flows recycled every 200 packets each.
+			pkts := make([]*Packet, 1000)
+			for i := range pkts {
+				pkts[i] = tcpPkt(0, i%2 == 0, ACK, 1, 1, 100)
+				pkts[i].SrcPort = uint16(1024 + i)
+			}
+			cfg := DefaultConfig()
+			cfg.FlowTimeout = 1e9
+			a := NewAssembler(cfg, needs.n)
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				p := pkts[i%len(pkts)]
+				p.TS = float64(i) * 1e-6
+				a.Add(p)
+				if i%200000 == 199999 {
+					a.Flush()
+					for f := a.Pop(); f != nil; f = a.Pop() {
+						a.Release(f)
+					}
+				}
+			}
+		})
+	}
+}

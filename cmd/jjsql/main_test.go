@@ -4,6 +4,7 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -98,5 +99,68 @@ func TestFlowQueryCSV(t *testing.T) {
 	want := "src_ip,src_port,dst_ip,dst_port,protocol,total_packets,bytes_fwd,bytes_bwd,iat_mean\n10.1.1.2,44644,10.1.1.1,80,6,10,340,646,0.000697877671983507\n"
 	if code != 0 || out != want {
 		t.Errorf("code %d stderr %q\n got %q\nwant %q", code, errs, out, want)
+	}
+}
+
+func sampleFile(t *testing.T) string {
+	t.Helper()
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Join(filepath.Dir(file), "..", "..", "testdata", "sample.pcap")
+}
+
+// TestTruncatedCapture: a capture cut inside a record still returns the
+// flows read before the cut, with a warning naming the file and offset, and
+// exit status 0.
+func TestTruncatedCapture(t *testing.T) {
+	data, err := os.ReadFile(sampleFile(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cut := filepath.Join(t.TempDir(), "cut.pcap")
+	os.WriteFile(cut, data[:len(data)/2+7], 0o644)
+	out, errs, code := jj(t, "--format", "csv", "SELECT count(*) AS n, sum(total_packets) AS p FROM flows('"+cut+"')")
+	if code != 0 {
+		t.Fatalf("exit %d, stderr %q", code, errs)
+	}
+	if !strings.Contains(errs, "cut.pcap") || !strings.Contains(errs, "truncated record at offset") {
+		t.Errorf("stderr %q, want a truncation warning naming the file and offset", errs)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 2 || strings.HasPrefix(lines[1], "0,") {
+		t.Errorf("output %q, want the flows before the cut", out)
+	}
+	// Zero-length and non-capture files are errors naming the file.
+	empty := filepath.Join(t.TempDir(), "empty.pcap")
+	os.WriteFile(empty, nil, 0o644)
+	if _, errs, code := jj(t, "SELECT count(*) FROM flows('"+empty+"')"); code == 0 || !strings.Contains(errs, "empty.pcap") {
+		t.Errorf("empty file: exit %d, stderr %q", code, errs)
+	}
+}
+
+// TestDirectoryAndGlob: a directory or glob reads every capture; one bad
+// file among good ones is skipped with a warning.
+func TestDirectoryAndGlob(t *testing.T) {
+	data, err := os.ReadFile(sampleFile(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "a.pcap"), data, 0o644)
+	os.WriteFile(filepath.Join(dir, "b.pcap"), data, 0o644)
+	os.WriteFile(filepath.Join(dir, "c.pcap"), []byte("not a capture at all"), 0o644)
+	one, _, _ := jj(t, "--format", "csv", "SELECT count(*) FROM flows('"+filepath.Join(dir, "a.pcap")+"')")
+	n1 := strings.TrimSpace(strings.Split(one, "\n")[1])
+	for _, arg := range []string{dir, filepath.Join(dir, "*.pcap")} {
+		out, errs, code := jj(t, "--format", "csv", "SELECT count(*), count(DISTINCT flow_uid) FROM flows('"+arg+"')")
+		if code != 0 || !strings.Contains(errs, "c.pcap") {
+			t.Errorf("%s: exit %d, stderr %q; want success and a warning about c.pcap", arg, code, errs)
+		}
+		var a, b int
+		fmt.Sscanf(strings.Split(out, "\n")[1], "%d,%d", &a, &b)
+		var n int
+		fmt.Sscanf(n1, "%d", &n)
+		if a != 2*n || b != 2*n {
+			t.Errorf("%s: %d flows (%d distinct uids), want %d", arg, a, b, 2*n)
+		}
 	}
 }
