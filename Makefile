@@ -21,7 +21,7 @@ demo: build
 	@./$(BIN) --format table "SELECT protocol, count(*) AS flows, sum(total_packets) AS packets FROM flows('testdata/sample.pcap') GROUP BY 1"
 
 test: vet fmtcheck depcheck
-	$(GO) test -tags $(TAGS) -count=1 $(PKGS)
+	$(GO) test -race -tags $(TAGS) -count=1 $(PKGS)
 
 vet:
 	$(GO) vet -tags $(TAGS) $(PKGS)
