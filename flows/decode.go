@@ -566,7 +566,11 @@ func (d *decoder) tcp(p *Packet, b []byte, n int) decodeResult {
 	if len(b) >= 13 {
 		hl = int(b[12]>>4) * 4
 		if hl < 20 || (hl > n && !frag) {
-			return d.fail("tcp", errDataOffset)
+			// A data offset that lies: keep the packet (its IP header and
+			// ports are sound) with a 20-byte header, or the whole segment
+			// as header when the offset runs past it.
+			p.Malformed = true
+			hl = min(max(hl, 20), n)
 		}
 		p.TCPHdrLen = hl
 	}

@@ -662,8 +662,6 @@ func TestDecodeMalformed(t *testing.T) {
 		{"header beyond frame", LinkRaw, mod(func(b []byte) { b[0] = 0x4f })[:30], "ipv4"},
 		{"total length beyond frame", LinkRaw, good[:30], "tcp"},
 		{"short ipv4", LinkRaw, good[:10], "ipv4"},
-		{"data offset below 5", LinkRaw, mod(func(b []byte) { b[32] = 0x40 }), "tcp"},
-		{"data offset beyond segment", LinkRaw, mod(func(b []byte) { b[32] = 0xf0 }), "tcp"},
 		{"tcp segment too short", LinkRaw, mod(func(b []byte) { b[2], b[3] = 0, 30 }), "tcp"},
 		{"udp length below 8", LinkRaw, func() []byte {
 			b := ser(t, inner6()...)
@@ -682,6 +680,19 @@ func TestDecodeMalformed(t *testing.T) {
 	}
 	if _, err := decodeOne(200, good); !errors.Is(err, ErrUnknownLinkType) {
 		t.Errorf("link type 200: Decode = %v, want ErrUnknownLinkType", err)
+	}
+	// A TCP data offset that lies keeps the packet, marked Malformed: below 5
+	// the header is taken as 20 bytes, past the segment as the whole segment.
+	for _, tc := range []struct {
+		name    string
+		off     byte
+		payload int
+	}{{"data offset below 5", 0x40, 5}, {"data offset beyond segment", 0xf0, 0}} {
+		p, err := decodeOne(LinkRaw, mod(func(b []byte) { b[32] = tc.off }))
+		if err != nil || !p.Malformed || !p.HasTCP || p.SrcPort == 0 || p.PayloadLen != tc.payload {
+			t.Errorf("%s: err %v, Malformed %v, ports %d/%d, PayloadLen %d; want a malformed TCP packet with payload %d",
+				tc.name, err, p.Malformed, p.SrcPort, p.DstPort, p.PayloadLen, tc.payload)
+		}
 	}
 	// Total length 0 (segmentation offload): the payload is measured on the
 	// captured bytes; IPLen keeps the header's 0, as JoyfulJay reports it.

@@ -181,6 +181,9 @@ func (s *sourceBase) deliver(p *Packet, link uint16, swapped bool, data []byte) 
 	switch s.dec.decode(p, link, data) {
 	case resultIP:
 		s.stats.IPPackets++
+		if p.Malformed {
+			s.stats.Malformed++
+		}
 		return true
 	case resultNonIP:
 		s.stats.NonIP++

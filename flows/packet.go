@@ -66,6 +66,7 @@ type Packet struct {
 	PayloadLen int
 	Payload    []byte
 	Truncated  bool // the record was cut short by the snapshot length
+	Malformed  bool // a transport header was malformed; it is decoded as far as it makes sense
 }
 
 // TCP flag bits.

@@ -27,6 +27,7 @@ type SourceStats struct {
 	NonIP        uint64 // records without IPv4/IPv6, skipped
 	DecodeErrors uint64 // records whose headers were malformed (skipped or decoded as far as they go)
 	Unsupported  uint64 // records of an interface whose link type jjsql cannot decode
+	Malformed    uint64 // packets delivered with a malformed transport header (also counted in IPPackets)
 	Bytes        int64  // bytes read from the (decompressed) input
 	Size         int64  // total bytes of the input file when known (compressed size for gzip), else -1
 }
