@@ -11,7 +11,9 @@ import (
 )
 
 func init() {
-	register(&Group{ID: "flow_meta", Needs: flows.NeedBase, Compute: computeFlowMeta})
+	register(&Group{ID: "flow_meta", Needs: flows.NeedBase, Compute: computeFlowMeta,
+		Extra: []schema.Feature{{Name: "flow_id", Group: "flow_meta", Type: schema.Text, Profile: schema.Core,
+			Doc: "JoyfulJay's flow id: first 32 hex digits of SHA-256(salt + the 5-tuple in canonical order), the same for both directions"}}})
 }
 
 // flow_stat bits (Tranalyzer's flowStat as JoyfulJay defines it; 0x20 is
@@ -72,6 +74,7 @@ func computeFlowMeta(f *flows.Flow, cfg *flows.Config, out []schema.Value) error
 	duration := f.Last - f.First
 
 	src, dst := f.InitAddr().String(), f.RespAddr().String()
+	id := flowID(cfg, f, src, dst)
 	if cfg != nil && cfg.AnonymizeIPs {
 		src = anonymizeIP(cfg.AnonymizationSalt, src)
 		dst = anonymizeIP(cfg.AnonymizationSalt, dst)
@@ -110,8 +113,37 @@ func computeFlowMeta(f *flows.Flow, cfg *flows.Config, out []schema.Value) error
 		schema.IntV(stat),
 		schema.IntV(numHdrs),
 		schema.TextV(hdrDesc),
+		schema.TextV(id),
 	)
 	return checkFilled("flow_meta", w, out)
+}
+
+// flowID hashes the flow key the way JoyfulJay's include_flow_id does: the
+// endpoint that sorts first (address text compared as a string, then port)
+// comes first, then "ip_a:port_a:ip_b:port_b:protocol", prefixed by the
+// anonymization salt.
+func flowID(cfg *flows.Config, f *flows.Flow, a, b string) string {
+	pa, pb := f.InitPort, f.RespPort
+	if b < a || (b == a && pb < pa) {
+		a, b, pa, pb = b, a, pb, pa
+	}
+	salt := ""
+	if cfg != nil {
+		salt = cfg.AnonymizationSalt
+	}
+	var buf [160]byte
+	k := append(buf[:0], salt...)
+	k = append(k, a...)
+	k = append(k, ':')
+	k = strconv.AppendUint(k, uint64(pa), 10)
+	k = append(k, ':')
+	k = append(k, b...)
+	k = append(k, ':')
+	k = strconv.AppendUint(k, uint64(pb), 10)
+	k = append(k, ':')
+	k = strconv.AppendUint(k, uint64(f.Proto), 10)
+	sum := sha256.Sum256(k)
+	return hex.EncodeToString(sum[:16])
 }
 
 // checkFilled reports an error unless w, built by appending to out[:0],

@@ -158,7 +158,7 @@ func TestComputeRejectsWrongWidth(t *testing.T) {
 
 // TestComputeAllocsA bounds the allocations of one Compute call: none per
 // packet; timing and size allocate one scratch buffer, flow_meta the two
-// address texts.
+// address texts and the flow_id hex text.
 func TestComputeAllocsA(t *testing.T) {
 	cfg := flows.DefaultConfig()
 	small := buildFlowA(handshakeFlowA())
@@ -170,7 +170,7 @@ func TestComputeAllocsA(t *testing.T) {
 	for _, tc := range []struct {
 		id  string
 		max float64
-	}{{"flow_meta", 2}, {"timing", 1}, {"size", 1}, {"tcp", 0}} {
+	}{{"flow_meta", 3}, {"timing", 1}, {"size", 1}, {"tcp", 0}} {
 		g := Lookup(tc.id)
 		out := make([]schema.Value, len(g.Features))
 		for _, f := range []*flows.Flow{small, big} {
@@ -183,5 +183,20 @@ func TestComputeAllocsA(t *testing.T) {
 				t.Errorf("%s on %d packets: %v allocations per Compute, want at most %v", tc.id, len(f.Base), n, tc.max)
 			}
 		}
+	}
+}
+
+// TestFlowID checks flow_id against a value computed by hand with Python:
+// hashlib.sha256(b"10.0.0.10:80:10.0.0.9:1234:6").hexdigest()[:32]; the
+// key order compares the address text, so "10.0.0.10" sorts before
+// "10.0.0.9", and both directions give the same id.
+func TestFlowID(t *testing.T) {
+	f := &flows.Flow{InitIP: [16]byte{10, 0, 0, 9}, RespIP: [16]byte{10, 0, 0, 10}, InitPort: 1234, RespPort: 80, Proto: 6}
+	r := &flows.Flow{InitIP: [16]byte{10, 0, 0, 10}, RespIP: [16]byte{10, 0, 0, 9}, InitPort: 80, RespPort: 1234, Proto: 6}
+	got := flowID(nil, f, f.InitAddr().String(), f.RespAddr().String())
+	rev := flowID(nil, r, r.InitAddr().String(), r.RespAddr().String())
+	const want = "f509ba21dc044bde5983fe15269992e8"
+	if got != want || rev != want {
+		t.Errorf("flowID = %s / %s, want %s", got, rev, want)
 	}
 }
