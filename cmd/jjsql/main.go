@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/spf13/pflag"
+	"golang.org/x/term"
 
 	"github.com/jjsql/jjsql/output"
 	"github.com/jjsql/jjsql/vtab"
@@ -214,11 +215,9 @@ func runStatement(db *sql.DB, stmt, format string, w io.Writer) error {
 	return ow.End()
 }
 
+// isTerminal reports whether x is an interactive terminal (not merely a
+// character device such as /dev/null).
 func isTerminal(x any) bool {
 	f, ok := x.(*os.File)
-	if !ok {
-		return false
-	}
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
+	return ok && term.IsTerminal(int(f.Fd()))
 }
