@@ -25,9 +25,9 @@ type Assembler struct {
 	needs Needs
 	table map[flowKey]*Flow
 
-	lruHead, lruTail *Flow // open flows by last activity (oldest first)
-	ordHead, ordTail *Flow // open flows by creation
-	cloHead, cloTail *Flow // closing flows by close time
+	lru flowList // open flows by last activity (oldest first)
+	ord flowList // open flows by creation
+	clo flowList // closing flows by close time
 
 	done  []*Flow
 	doneI int
@@ -85,7 +85,8 @@ func (c *Config) Validate() error {
 // NewAssembler returns an assembler that keeps the per-packet records in needs.
 // cfg must be valid.
 func NewAssembler(cfg Config, needs Needs) *Assembler {
-	a := &Assembler{cfg: cfg, needs: needs, table: make(map[flowKey]*Flow, 1024)}
+	a := &Assembler{cfg: cfg, needs: needs, table: make(map[flowKey]*Flow, 1024),
+		lru: flowList{which: listLRU}, ord: flowList{which: listOrder}, clo: flowList{which: listClosing}}
 	if cfg.SamplingRate < 1 {
 		a.sampling = true
 		a.rng = rand.New(rand.NewPCG(uint64(cfg.SamplingSeed), 0x6a6a73716c))
@@ -121,9 +122,9 @@ func (a *Assembler) Add(p *Packet) (*Flow, bool) {
 	}
 	if f == nil {
 		if a.cfg.MaxConcurrentFlows > 0 && len(a.table) >= a.cfg.MaxConcurrentFlows {
-			victim := a.lruHead
+			victim := a.lru.head
 			if a.cfg.EvictionStrategy == "oldest" {
-				victim = a.ordHead
+				victim = a.ord.head
 			}
 			if victim != nil {
 				a.finish(victim, EndEvicted)
@@ -156,42 +157,10 @@ func (a *Assembler) newFlow(k flowKey, p *Packet) *Flow {
 	f.First, f.Last = p.TS, p.TS
 	f.FirstHasEth = p.HasEth
 	a.table[k] = f
-	// creation-order list
-	f.oprev = a.ordTail
-	if a.ordTail != nil {
-		a.ordTail.onext = f
-	} else {
-		a.ordHead = f
-	}
-	a.ordTail = f
-	// activity list
-	a.lruAppend(f)
+	a.ord.push(f)
+	a.lru.push(f)
 	a.Work.Flows++
 	return f
-}
-
-func (a *Assembler) lruAppend(f *Flow) {
-	f.prev, f.next = a.lruTail, nil
-	if a.lruTail != nil {
-		a.lruTail.next = f
-	} else {
-		a.lruHead = f
-	}
-	a.lruTail = f
-}
-
-func (a *Assembler) lruRemove(f *Flow) {
-	if f.prev != nil {
-		f.prev.next = f.next
-	} else {
-		a.lruHead = f.next
-	}
-	if f.next != nil {
-		f.next.prev = f.prev
-	} else {
-		a.lruTail = f.prev
-	}
-	f.prev, f.next = nil, nil
 }
 
 func (a *Assembler) update(f *Flow, p *Packet, fwd bool) {
@@ -200,9 +169,9 @@ func (a *Assembler) update(f *Flow, p *Packet, fwd bool) {
 		f.PacketsFwd++
 	}
 	f.Last = p.TS
-	if a.lruTail != f {
-		a.lruRemove(f)
-		a.lruAppend(f)
+	if a.lru.tail != f {
+		a.lru.remove(f)
+		a.lru.push(f)
 	}
 	a.record(f, p, fwd)
 	if a.cfg.TerminateOnFinRst && p.HasTCP && !f.closing {
@@ -243,13 +212,7 @@ func (a *Assembler) startClosing(f *Flow, ts float64) {
 	f.closing = true
 	f.closeAt = ts
 	f.inClosing = true
-	f.cprev, f.cnext = a.cloTail, nil
-	if a.cloTail != nil {
-		a.cloTail.cnext = f
-	} else {
-		a.cloHead = f
-	}
-	a.cloTail = f
+	a.clo.push(f)
 }
 
 func (a *Assembler) record(f *Flow, p *Packet, fwd bool) {
@@ -354,40 +317,21 @@ func (a *Assembler) pruneFrags(now float64) {
 // expire ends the flows that have been idle longer than the timeout at time
 // now, and closed flows whose grace period has passed.
 func (a *Assembler) expire(now float64) {
-	for f := a.cloHead; f != nil && now-f.closeAt > a.cfg.CloseGrace; f = a.cloHead {
+	for f := a.clo.head; f != nil && now-f.closeAt > a.cfg.CloseGrace; f = a.clo.head {
 		a.finish(f, EndClosed)
 	}
-	for f := a.lruHead; f != nil && now-f.Last > a.cfg.FlowTimeout; f = a.lruHead {
+	for f := a.lru.head; f != nil && now-f.Last > a.cfg.FlowTimeout; f = a.lru.head {
 		a.finish(f, EndIdle)
 	}
 }
 
 func (a *Assembler) finish(f *Flow, why EndReason) {
 	delete(a.table, f.key)
-	a.lruRemove(f)
-	if f.oprev != nil {
-		f.oprev.onext = f.onext
-	} else {
-		a.ordHead = f.onext
-	}
-	if f.onext != nil {
-		f.onext.oprev = f.oprev
-	} else {
-		a.ordTail = f.oprev
-	}
-	f.oprev, f.onext = nil, nil
+	a.lru.remove(f)
+	a.ord.remove(f)
 	if f.inClosing {
-		if f.cprev != nil {
-			f.cprev.cnext = f.cnext
-		} else {
-			a.cloHead = f.cnext
-		}
-		if f.cnext != nil {
-			f.cnext.cprev = f.cprev
-		} else {
-			a.cloTail = f.cprev
-		}
-		f.cprev, f.cnext, f.inClosing = nil, nil, false
+		a.clo.remove(f)
+		f.inClosing = false
 	}
 	f.EndReason = why
 	a.done = append(a.done, f)
@@ -396,7 +340,7 @@ func (a *Assembler) finish(f *Flow, why EndReason) {
 // Flush ends every open flow (end of input), in the order of their first packet.
 func (a *Assembler) Flush() {
 	start := len(a.done)
-	for f := a.ordHead; f != nil; f = a.ordHead {
+	for f := a.ord.head; f != nil; f = a.ord.head {
 		why := EndOfInput
 		if f.closing {
 			why = EndClosed
@@ -429,4 +373,48 @@ func (a *Assembler) Release(f *Flow) {
 		return
 	}
 	a.free = append(a.free, f)
+}
+
+// link is a flow's place in one of the assembler's lists.
+type link struct{ prev, next *Flow }
+
+// The lists a flow can be in at once; each uses its own entry of Flow.links.
+const (
+	listLRU     = iota // open flows by last activity
+	listOrder          // open flows by creation
+	listClosing        // closing flows by close time
+)
+
+// flowList is an intrusive doubly linked list of flows.
+type flowList struct {
+	head, tail *Flow
+	which      int // index into Flow.links
+}
+
+func (l *flowList) at(f *Flow) *link { return &f.links[l.which] }
+
+func (l *flowList) push(f *Flow) {
+	k := l.at(f)
+	k.prev, k.next = l.tail, nil
+	if l.tail != nil {
+		l.at(l.tail).next = f
+	} else {
+		l.head = f
+	}
+	l.tail = f
+}
+
+func (l *flowList) remove(f *Flow) {
+	k := l.at(f)
+	if k.prev != nil {
+		l.at(k.prev).next = k.next
+	} else {
+		l.head = k.next
+	}
+	if k.next != nil {
+		l.at(k.next).prev = k.prev
+	} else {
+		l.tail = k.prev
+	}
+	k.prev, k.next = nil, nil
 }

@@ -104,18 +104,14 @@ type Flow struct {
 
 	// bookkeeping of the assembler
 	key        flowKey
-	prev, next *Flow // open flows by last activity
-	oprev      *Flow // open flows by creation
-	onext      *Flow
+	links      [3]link // places in the assembler's lists (listLRU, listOrder, listClosing)
+	inClosing  bool
 	finFwd     bool
 	finBwd     bool
 	finSeqFwd  uint32 // sequence number just after the initiator's FIN
 	finSeqBwd  uint32
 	closing    bool    // the connection has ended; late packets still join until closeAt+grace
 	closeAt    float64 // time the flow entered the closing state
-	cprev      *Flow   // closing queue
-	cnext      *Flow
-	inClosing  bool
 	EndReason  EndReason
 	firstIndex uint64
 }
