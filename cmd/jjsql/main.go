@@ -43,8 +43,8 @@ Examples:
          FROM flows('traces/*.pcapng') ORDER BY total_bytes DESC LIMIT 10"
   jjsql --flow-timeout 30 "SELECT protocol, count(*) FROM flows('dir/') GROUP BY 1"
   jjsql "SELECT * FROM flows WHERE path = 'x.pcap' AND terminate_on_fin_rst = 0"
-  jjsql --format json "SELECT f.src_ip, p.timestamp, p.payload_len
-         FROM flows('x.pcap') f JOIN packets('x.pcap') p USING (flow_uid) LIMIT 5"
+  jjsql --format json "WITH f AS MATERIALIZED (SELECT flow_uid, src_ip FROM flows('x.pcap'))
+         SELECT f.src_ip, p.timestamp, p.payload_len FROM f JOIN packets('x.pcap') p USING (flow_uid)"
 
 Flags:
 `
