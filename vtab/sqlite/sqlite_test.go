@@ -96,6 +96,8 @@ func TestArgumentForms(t *testing.T) {
 		{"argument column reads back", "SELECT flow_timeout FROM flows(?, 42)", []any{p}, 42},
 		{"packets", "SELECT count(*) FROM packets(?)", []any{p}, 10},
 		{"join on flow_uid", "SELECT count(*) FROM flows(?1) f JOIN packets(?1) p USING (flow_uid)", []any{p}, 10},
+		{"materialized join", "WITH f AS MATERIALIZED (SELECT flow_uid FROM flows(?1)) SELECT count(*) FROM f JOIN packets(?1) p USING (flow_uid)", []any{p}, 10},
+		{"direction split", "SELECT count(*) FROM packets(?) WHERE direction = 'fwd'", []any{p}, 5},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if got := queryInt(t, db, tc.q, tc.args...); got != tc.want {
