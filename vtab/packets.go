@@ -193,7 +193,11 @@ func (c *packetCursor) Next() (bool, error) {
 		ok, err := c.in.next(&c.p)
 		if ok {
 			if c.assemble {
+				// The assembler gives a non-first fragment its datagram's
+				// ports; the packets table shows the headers as they are.
+				sp, dp, pl := c.p.SrcPort, c.p.DstPort, c.p.PayloadLen
 				c.flow, c.fwd = c.asm.Add(&c.p)
+				c.p.SrcPort, c.p.DstPort, c.p.PayloadLen = sp, dp, pl
 				if c.flow == nil {
 					continue // sampled out
 				}

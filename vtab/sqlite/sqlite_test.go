@@ -194,3 +194,26 @@ func TestLaziness(t *testing.T) {
 		t.Error("packets direction: flow table did not run")
 	}
 }
+
+// TestPacketsColumns checks packets() fields on the generated sample.
+func TestPacketsColumns(t *testing.T) {
+	db, _ := openDB(t)
+	p := sample(t)
+	for _, tc := range []struct {
+		q    string
+		want int64
+	}{
+		{"SELECT count(*) FROM packets(?) WHERE vlan_id = 100", 10},
+		{"SELECT count(*) FROM packets(?) WHERE tunnel = 'gre'", 11},
+		{"SELECT count(*) FROM packets(?) WHERE tunnel = 'teredo' AND ip_version = 6", 11},
+		{"SELECT count(*) FROM packets(?) WHERE frag_offset > 0", 4},
+		// Headers as they are, whether or not the flow table runs; the
+		// fragments still belong to their datagram's flow.
+		{"SELECT count(*) FROM packets(?) WHERE frag_offset > 0 AND src_port = 0 AND flow_uid IN (SELECT flow_uid FROM packets(?1) WHERE src_port = 45500 AND more_fragments)", 2},
+		{"SELECT sum(payload_len) FROM packets(?) WHERE src_ip = '192.168.1.10' AND dst_port = 33300 OR (src_ip = '192.168.1.10' AND frag_offset > 0 AND ip_version = 4)", 4000 + 1480 + 1048},
+	} {
+		if got := queryInt(t, db, tc.q, p); got != tc.want {
+			t.Errorf("%s = %d, want %d", tc.q, got, tc.want)
+		}
+	}
+}
