@@ -33,9 +33,8 @@ type Assembler struct {
 	doneI int
 	free  []*Flow
 
-	frags    map[datagramKey]fragEntry
-	rng      *rand.Rand
-	sampling bool
+	frags   map[datagramKey]fragEntry
+	sampler *Sampler
 
 	Work WorkStats
 }
@@ -87,10 +86,7 @@ func (c *Config) Validate() error {
 func NewAssembler(cfg Config, needs Needs) *Assembler {
 	a := &Assembler{cfg: cfg, needs: needs, table: make(map[flowKey]*Flow, 1024),
 		lru: flowList{which: listLRU}, ord: flowList{which: listOrder}, clo: flowList{which: listClosing}}
-	if cfg.SamplingRate < 1 {
-		a.sampling = true
-		a.rng = rand.New(rand.NewPCG(uint64(cfg.SamplingSeed), 0x6a6a73716c))
-	}
+	a.sampler = NewSampler(cfg)
 	return a
 }
 
@@ -101,7 +97,7 @@ func (a *Assembler) Open() int { return len(a.table) }
 // flow's initiator, or nil when p was dropped by sampling. Flows that end
 // because of p (idle timeout, close, eviction) are queued for Pop.
 func (a *Assembler) Add(p *Packet) (*Flow, bool) {
-	if a.sampling && !(a.rng.Float64() < a.cfg.SamplingRate) {
+	if !a.sampler.Keep() {
 		return nil, false
 	}
 	a.Work.Packets++
@@ -417,4 +413,25 @@ func (l *flowList) remove(f *Flow) {
 		l.tail = k.prev
 	}
 	k.prev, k.next = nil, nil
+}
+
+// Sampler decides which packets a scan keeps (sampling_rate, sampling_seed).
+// Two samplers made from the same options keep the same packets.
+type Sampler struct {
+	rate float64
+	rng  *rand.Rand
+}
+
+// NewSampler returns the sampler of cfg; it keeps every packet when the rate is 1.
+func NewSampler(cfg Config) *Sampler {
+	s := &Sampler{rate: cfg.SamplingRate}
+	if s.rate < 1 {
+		s.rng = rand.New(rand.NewPCG(uint64(cfg.SamplingSeed), 0x6a6a73716c))
+	}
+	return s
+}
+
+// Keep reports whether the next packet is kept.
+func (s *Sampler) Keep() bool {
+	return s.rng == nil || s.rng.Float64() < s.rate
 }

@@ -158,7 +158,7 @@ func (t *PacketsTable) Open(argVals []schema.Value, used []bool) (Cursor, error)
 	if err != nil {
 		return nil, err
 	}
-	c := &packetCursor{t: t, o: o, in: in, assemble: assemble}
+	c := &packetCursor{t: t, o: o, in: in, assemble: assemble, sampler: flows.NewSampler(o.cfg)}
 	if assemble {
 		c.asm = flows.NewAssembler(o.cfg, 0)
 	}
@@ -171,6 +171,7 @@ type packetCursor struct {
 	in       *input
 	assemble bool
 	asm      *flows.Assembler
+	sampler  *flows.Sampler // without the flow table, the same packets are sampled
 	p        flows.Packet
 	flow     *flows.Flow
 	fwd      bool
@@ -205,12 +206,16 @@ func (c *packetCursor) Next() (bool, error) {
 				for f := c.asm.Pop(); f != nil; f = c.asm.Pop() {
 					c.asm.Release(f)
 				}
+			} else if !c.sampler.Keep() {
+				continue
 			}
 			c.rowid++
 			return true, nil
 		}
 		if c.assemble {
 			c.asm = flows.NewAssembler(c.o.cfg, 0)
+		} else {
+			c.sampler = flows.NewSampler(c.o.cfg)
 		}
 		if err == io.EOF {
 			return false, nil

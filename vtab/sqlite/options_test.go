@@ -55,3 +55,17 @@ func TestOptions(t *testing.T) {
 		t.Error("sampling_rate 2 accepted")
 	}
 }
+
+// TestPacketsSampling: packets() keeps the same sampled packets whether or
+// not the query reads the flow columns.
+func TestPacketsSampling(t *testing.T) {
+	db, _ := openDB(t)
+	p := sample(t)
+	q := "SELECT sum(frame) FROM packets WHERE path = ? AND sampling_rate = 0.3 AND sampling_seed = 9"
+	plain := queryInt(t, db, q, p)
+	withFlows := queryInt(t, db, "SELECT sum(frame) FROM packets WHERE path = ? AND sampling_rate = 0.3 AND sampling_seed = 9 AND flow_uid IS NOT NULL", p)
+	all := queryInt(t, db, "SELECT sum(frame) FROM packets(?)", p)
+	if plain != withFlows || plain >= all || plain == 0 {
+		t.Errorf("sampled frame sums %d (plain) and %d (with flows), all %d; want equal and smaller", plain, withFlows, all)
+	}
+}
