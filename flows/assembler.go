@@ -75,6 +75,9 @@ func (c *Config) Validate() error {
 	if c.EntropySampleBytes < 0 {
 		return fmt.Errorf("flows: entropy_sample_bytes must be >= 0, got %d", c.EntropySampleBytes)
 	}
+	if c.StreamBudget < 0 {
+		return fmt.Errorf("flows: stream budget must be >= 0, got %d", c.StreamBudget)
+	}
 	if c.CloseGrace < 0 {
 		return fmt.Errorf("flows: close grace must be >= 0, got %v", c.CloseGrace)
 	}
@@ -141,7 +144,9 @@ func (a *Assembler) newFlow(k flowKey, p *Packet) *Flow {
 	} else {
 		f = new(Flow)
 	}
-	*f = Flow{Base: f.Base[:0], TCP: f.TCP[:0], IP: f.IP[:0], L2: f.L2[:0], ICMP: f.ICMP[:0]}
+	app := f.App
+	app.reset()
+	*f = Flow{Base: f.Base[:0], TCP: f.TCP[:0], IP: f.IP[:0], L2: f.L2[:0], ICMP: f.ICMP[:0], Heads: f.Heads[:0], App: app}
 	f.key = k
 	f.UID = uint64(p.File)<<40 | p.Index
 	f.File = p.File
@@ -265,6 +270,19 @@ func (a *Assembler) record(f *Flow, p *Packet, fwd bool) {
 		a.Work.Records++
 		a.Work.BytesKept += uint64(unsafe.Sizeof(PktICMP{}))
 	}
+	if n&NeedHeads != 0 {
+		var h PktHead
+		h.N = uint8(copy(h.B[:], p.Payload))
+		f.Heads = append(f.Heads, h)
+		a.Work.Records++
+		a.Work.BytesKept += uint64(unsafe.Sizeof(PktHead{}))
+	}
+	if n&NeedPayload != 0 {
+		if kept := f.App.add(p, f.Packets-1, fwd, a.cfg.StreamBudget); kept > 0 {
+			a.Work.Records++
+			a.Work.BytesKept += uint64(kept)
+		}
+	}
 }
 
 // fragments gives a non-first IP fragment the ports of its datagram's first
@@ -330,6 +348,9 @@ func (a *Assembler) finish(f *Flow, why EndReason) {
 		f.inClosing = false
 	}
 	f.EndReason = why
+	if a.needs&NeedPayload != 0 {
+		f.App.finish()
+	}
 	a.done = append(a.done, f)
 }
 

@@ -11,12 +11,26 @@ import (
 type Needs uint32
 
 const (
-	NeedBase Needs = 1 << iota // Flow.Base: time, lengths, direction, TCP flags
-	NeedTCP                    // Flow.TCP: sequence numbers, window, options
-	NeedIP                     // Flow.IP: TTL, TOS, IP ID and flags, flow label
-	NeedL2                     // Flow.L2: MAC addresses, EtherType, VLAN
-	NeedICMP                   // Flow.ICMP: ICMP type, code, id, sequence
+	NeedBase    Needs = 1 << iota // Flow.Base: time, lengths, direction, TCP flags
+	NeedTCP                       // Flow.TCP: sequence numbers, window, options
+	NeedIP                        // Flow.IP: TTL, TOS, IP ID and flags, flow label
+	NeedL2                        // Flow.L2: MAC addresses, EtherType, VLAN
+	NeedICMP                      // Flow.ICMP: ICMP type, code, id, sequence
+	NeedPayload                   // Flow.App: reassembled TCP streams and the first datagrams
+	NeedHeads                     // Flow.Heads: the first payload bytes of every packet
 )
+
+// HeadBytes is how many payload bytes of each packet Flow.Heads keeps.
+const HeadBytes = 16
+
+// PktHead holds the first payload bytes of one packet (N of them captured).
+type PktHead struct {
+	N uint8
+	B [HeadBytes]byte
+}
+
+// Bytes returns the captured head bytes.
+func (h *PktHead) Bytes() []byte { return h.B[:h.N] }
 
 // PktBase is the record every header-level group reads.
 type PktBase struct {
@@ -96,11 +110,13 @@ type Flow struct {
 
 	FirstHasEth bool // the first packet had an Ethernet header
 
-	Base []PktBase
-	TCP  []PktTCP
-	IP   []PktIP
-	L2   []PktL2
-	ICMP []PktICMP
+	Base  []PktBase
+	TCP   []PktTCP
+	IP    []PktIP
+	L2    []PktL2
+	ICMP  []PktICMP
+	Heads []PktHead
+	App   AppData // with NeedPayload
 
 	// bookkeeping of the assembler
 	key        flowKey
@@ -170,6 +186,7 @@ type Config struct {
 	BurstThresholdMS   float64 // timing bursts: gap below this continues a burst
 	EntropySampleBytes int     // per-direction payload budget of the entropy group
 	CloseGrace         float64 // seconds a closed TCP flow keeps absorbing late packets
+	StreamBudget       int     // payload bytes kept per direction for the protocol parsers (NeedPayload)
 }
 
 // DefaultConfig returns JoyfulJay's defaults.
@@ -182,5 +199,6 @@ func DefaultConfig() Config {
 		BurstThresholdMS:   50,
 		EntropySampleBytes: 256,
 		CloseGrace:         2,
+		StreamBudget:       32 << 10,
 	}
 }

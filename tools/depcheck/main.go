@@ -30,7 +30,7 @@ var rank = map[string]int{
 
 func family(pkg string) (string, bool) {
 	rel := strings.TrimPrefix(strings.TrimPrefix(pkg, module), "/")
-	for _, f := range []string{"internal/testgen", "schema", "flows", "extractors", "functions", "vtab", "output", "repl", "cmd", "tools"} {
+	for _, f := range []string{"internal/testgen", "schema", "proto", "flows", "extractors", "functions", "vtab", "output", "repl", "cmd", "tools"} {
 		if rel == f || strings.HasPrefix(rel, f+"/") {
 			return f, true
 		}

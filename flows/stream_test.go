@@ -1,0 +1,59 @@
+package flows
+
+import (
+	"testing"
+)
+
+func TestStream(t *testing.T) {
+	type seg struct {
+		seq      uint32
+		syn      bool
+		data     string
+		declared int // 0: len(data)
+	}
+	cases := []struct {
+		name      string
+		segs      []seg
+		budget    int
+		want      string
+		gap, full bool
+	}{
+		{"in order after SYN", []seg{{100, true, "", 0}, {101, false, "hello ", 0}, {107, false, "world", 0}}, 100, "hello world", false, false},
+		{"retransmission taken once", []seg{{101, false, "abc", 0}, {101, false, "abc", 0}, {104, false, "def", 0}}, 100, "abcdef", false, false},
+		{"overlap keeps new bytes", []seg{{1, false, "abcd", 0}, {3, false, "cdef", 0}}, 100, "abcdef", false, false},
+		{"out of order filled", []seg{{1, false, "ab", 0}, {5, false, "ef", 0}, {3, false, "cd", 0}}, 100, "abcdef", false, false},
+		{"hole stops at finish", []seg{{1, false, "ab", 0}, {5, false, "ef", 0}}, 100, "ab", true, false},
+		{"wrap around 2^32", []seg{{0xfffffffe, true, "", 0}, {0xffffffff, false, "ab", 0}, {1, false, "cd", 0}}, 100, "abcd", false, false},
+		{"budget", []seg{{1, false, "abcdef", 0}, {7, false, "gh", 0}}, 4, "abcd", false, true},
+		{"mid-stream start", []seg{{5000, false, "hello", 0}}, 100, "hello", false, false},
+		{"snaplen cut leaves a hole", []seg{{1, false, "ab", 4}, {5, false, "ef", 0}}, 100, "ab", true, false},
+		{"pure acks ignored", []seg{{1, false, "", 0}, {1, false, "ab", 0}}, 100, "ab", false, false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var s Stream
+			for _, g := range tc.segs {
+				d := g.declared
+				if d == 0 {
+					d = len(g.data)
+				}
+				s.Add(g.seq, g.syn, []byte(g.data), d, tc.budget)
+			}
+			s.Finish()
+			if string(s.Data) != tc.want || s.Gap != tc.gap || s.Full != tc.full {
+				t.Errorf("stream = %q gap %v full %v, want %q gap %v full %v", s.Data, s.Gap, s.Full, tc.want, tc.gap, tc.full)
+			}
+		})
+	}
+}
+
+func TestStreamPendingBounded(t *testing.T) {
+	var s Stream
+	s.Add(1, false, []byte("a"), 1, 1<<20)
+	for i := 0; i < 1000; i++ {
+		s.Add(uint32(10+i*2), false, []byte("x"), 1, 1<<20) // every one leaves a hole
+	}
+	if !s.Gap || len(s.pending) != 0 || string(s.Data) != "a" {
+		t.Errorf("gap %v, pending %d, data %q; want a gap, nothing pending, %q", s.Gap, len(s.pending), s.Data, "a")
+	}
+}
