@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/pflag"
 	"golang.org/x/term"
 
+	fnsqlite "github.com/jjsql/jjsql/functions/sqlite"
 	"github.com/jjsql/jjsql/output"
 	"github.com/jjsql/jjsql/vtab"
 	"github.com/jjsql/jjsql/vtab/sqlite"
@@ -146,7 +147,7 @@ func run(argv []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "jjsql: warning:", msg)
 	}
 
-	conn := sqlite.Open(env, *db)
+	conn := sqlite.Open(env, *db, fnsqlite.Register)
 	defer conn.Close()
 	conn.SetMaxOpenConns(1) // temp views and attachments live on one connection
 	bw := bufio.NewWriterSize(out, 1<<16)

@@ -164,3 +164,14 @@ func TestDirectoryAndGlob(t *testing.T) {
 		}
 	}
 }
+
+func TestFunctions(t *testing.T) {
+	out, errs, code := jj(t, "--format", "csv", "SELECT entropy(x'00ff00ff'), entropy('aaaa'), entropy(NULL)")
+	if code != 0 || out != "entropy(x'00ff00ff'),entropy('aaaa'),entropy(NULL)\n1,0,\n" {
+		t.Errorf("code %d, stderr %q, out %q", code, errs, out)
+	}
+	out, _, code = jj(t, "--format", "csv", "SELECT count(*) FROM packets('"+sampleFile(t)+"') WHERE entropy(payload) > 7")
+	if code != 0 || out == "count(*)\n0\n" {
+		t.Errorf("entropy over packets.payload: code %d, out %q; want some high-entropy (TLS) payloads", code, out)
+	}
+}
