@@ -19,7 +19,10 @@ type Group struct {
 	Features []schema.Feature // columns in output order; nil means schema.GroupFeatures(ID)
 	Extra    []schema.Feature // columns jjsql adds after the group's JoyfulJay columns
 	Depends  []string         // groups whose per-packet data this one also reads
-	Needs    flows.Needs      // per-packet records the flow must keep
+	// Aliases maps extra, hidden column names to one of the group's columns
+	// (e.g. JoyfulJay's ja3_hash to ja3).
+	Aliases map[string]string
+	Needs   flows.Needs // per-packet records the flow must keep
 	// Compute fills out (len(out) == len(Features)) in declared order. It is
 	// deterministic, keeps no reference to f, and reads cfg only for options.
 	Compute func(f *flows.Flow, cfg *flows.Config, out []schema.Value) error
@@ -130,6 +133,32 @@ func seal() {
 		visit(g.ID)
 	}
 	groups = registered
+}
+
+// Alias is a hidden column name that reads another column.
+type Alias struct {
+	Name   string
+	Target int // index into Columns()
+}
+
+// Aliases returns every alias column, sorted by name.
+func Aliases() []Alias {
+	var out []Alias
+	idx := map[string]int{}
+	for i, c := range Columns() {
+		idx[c.Name] = i
+	}
+	for _, g := range Groups() {
+		for name, target := range g.Aliases {
+			i, ok := idx[target]
+			if !ok {
+				panic(fmt.Sprintf("extractors: alias %q of group %q names unknown column %q", name, g.ID, target))
+			}
+			out = append(out, Alias{Name: name, Target: i})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
 }
 
 // Groups returns every registered group in column order.

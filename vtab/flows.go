@@ -13,11 +13,12 @@ import (
 // Columns: every registered feature column in JoyfulJay's order, then
 // flow_uid, then the HIDDEN argument columns (see ArgNames).
 type FlowsTable struct {
-	env     *Env
-	cols    []ColumnDef
-	nFeat   int // feature columns come first
-	uidCol  int
-	argBase int
+	env       *Env
+	cols      []ColumnDef
+	nFeat     int // feature columns come first
+	uidCol    int
+	argBase   int
+	aliasBase int
 }
 
 // NewFlowsTable returns the flows table of env.
@@ -32,6 +33,14 @@ func NewFlowsTable(env *Env) *FlowsTable {
 		Doc: "identifier of the flow, the same in flows() and packets(): (file index << 40) + frame number of its first packet"})
 	t.argBase = len(t.cols)
 	t.cols = append(t.cols, argColumns()...)
+	// Aliases come after the arguments, so positional arguments still bind
+	// to path and the options, and a WHERE on an alias is a filter.
+	t.aliasBase = len(t.cols)
+	for _, a := range extractors.Aliases() {
+		target := t.cols[a.Target]
+		t.cols = append(t.cols, ColumnDef{Name: a.Name, Type: target.Type, Hidden: true, Kind: KindAlias,
+			Arg: a.Target, Doc: "same as " + target.Name})
+	}
 	return t
 }
 
@@ -51,6 +60,11 @@ func (t *FlowsTable) Open(argVals []schema.Value, used []bool) (Cursor, error) {
 	for i := 0; i < t.nFeat; i++ {
 		if used == nil || (i < len(used) && used[i]) {
 			featCols = append(featCols, i)
+		}
+	}
+	for i := t.aliasBase; i < len(t.cols) && used != nil; i++ {
+		if i < len(used) && used[i] {
+			featCols = append(featCols, t.cols[i].Arg)
 		}
 	}
 	plan := extractors.PlanColumns(featCols)
@@ -170,6 +184,8 @@ func (c *flowCursor) Column(i int) schema.Value {
 		return c.vals[i]
 	case i == c.t.uidCol:
 		return schema.IntV(int64(f.UID))
+	case i >= c.t.aliasBase && i < len(c.t.cols):
+		return c.Column(c.t.cols[i].Arg)
 	case i >= c.t.argBase && i-c.t.argBase < len(args):
 		return args[i-c.t.argBase].get(&c.o)
 	}

@@ -20,6 +20,7 @@ const (
 	KindFeature ColKind = iota // a feature computed from a flow (flows table)
 	KindField                  // a per-table field (packets columns, flow_uid)
 	KindArg                    // a HIDDEN argument column (path, options)
+	KindAlias                  // a HIDDEN second name of a feature column (Arg holds the column index)
 )
 
 // ColumnDef describes one column of a table.
@@ -28,7 +29,7 @@ type ColumnDef struct {
 	Type   schema.Type
 	Hidden bool
 	Kind   ColKind
-	Arg    int // argument index, for KindArg
+	Arg    int // argument index for KindArg; target column for KindAlias
 	Doc    string
 }
 

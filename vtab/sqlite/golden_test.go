@@ -67,7 +67,9 @@ func TestSchemaGolden(t *testing.T) {
 	for _, tab := range []vtab.Table{vtab.NewFlowsTable(env), vtab.NewPacketsTable(env)} {
 		for i, c := range tab.Columns() {
 			kind := groupOf[c.Name]
-			if c.Hidden {
+			if c.Kind == vtab.KindAlias {
+				kind = "alias"
+			} else if c.Hidden {
 				kind = "argument"
 			} else if kind == "" {
 				kind = "-"
