@@ -1,7 +1,6 @@
 package extractors
 
 import (
-	"math"
 	"testing"
 
 	"github.com/jjsql/jjsql/flows"
@@ -63,26 +62,12 @@ func bFlow(pkts ...bPkt) *flows.Flow {
 	return f
 }
 
-// bRun computes group id on f and returns its values by column name.
+// bRun computes group id on f with the default options and returns its
+// values by column name.
 func bRun(t *testing.T, id string, f *flows.Flow) map[string]schema.Value {
 	t.Helper()
-	g := Lookup(id)
-	if g == nil {
-		t.Fatalf("group %q not registered", id)
-	}
-	out := make([]schema.Value, len(g.Features))
 	cfg := flows.DefaultConfig()
-	if err := g.Compute(f, &cfg, out); err != nil {
-		t.Fatalf("%s: %v", id, err)
-	}
-	m := make(map[string]schema.Value, len(out))
-	for i, feat := range g.Features {
-		if out[i].Kind != feat.Type {
-			t.Errorf("%s.%s: kind %v, want %v", id, feat.Name, out[i].Kind, feat.Type)
-		}
-		m[feat.Name] = out[i]
-	}
-	return m
+	return computeA(t, id, f, &cfg)
 }
 
 // bWant is an expected value: int64, float64 or string.
@@ -107,7 +92,7 @@ func bCheck(t *testing.T, got map[string]schema.Value, want bWant) {
 				t.Errorf("%s = %d, want %d", name, v.I, w)
 			}
 		case float64:
-			if !bClose(v.F, w, 1e-12) {
+			if !closeA(v.F, w, 1e-12) {
 				t.Errorf("%s = %v, want %v", name, v.F, w)
 			}
 		case string:
@@ -118,14 +103,6 @@ func bCheck(t *testing.T, got map[string]schema.Value, want bWant) {
 			t.Fatalf("%s: unsupported want type %T", name, w)
 		}
 	}
-}
-
-// bClose reports whether a and b agree within rel (relative), or exactly.
-func bClose(a, b, rel float64) bool {
-	if a == b {
-		return true
-	}
-	return math.Abs(a-b) <= rel*math.Max(math.Abs(a), math.Abs(b))
 }
 
 // bDefaults checks that every column of group id holds its default (0, 0.0

@@ -110,26 +110,12 @@ func cHex(c byte) byte {
 	panic("cHex: not a hex digit")
 }
 
-// cCompute runs group id on f and returns its values by column name.
+// cCompute runs group id on f with the default options and returns its
+// values by column name.
 func cCompute(t *testing.T, id string, f *flows.Flow) map[string]schema.Value {
 	t.Helper()
-	g := Lookup(id)
-	if g == nil {
-		t.Fatalf("group %q is not registered", id)
-	}
-	out := make([]schema.Value, len(g.Features))
 	cfg := flows.DefaultConfig()
-	if err := g.Compute(f, &cfg, out); err != nil {
-		t.Fatalf("%s: Compute: %v", id, err)
-	}
-	m := make(map[string]schema.Value, len(out))
-	for i, ft := range g.Features {
-		if out[i].Kind != ft.Type {
-			t.Errorf("%s.%s: value kind %v, declared %v", id, ft.Name, out[i].Kind, ft.Type)
-		}
-		m[ft.Name] = out[i]
-	}
-	return m
+	return computeA(t, id, f, &cfg)
 }
 
 // cCheck compares the named values of got with want (int64, float64, bool or

@@ -8,9 +8,10 @@ import (
 	"github.com/jjsql/jjsql/schema"
 )
 
-// Test helpers of the flow_meta, timing, size and tcp tests. They build a
-// *flows.Flow the way the assembler does, from decoded packets, so that the
-// groups can be tested without a capture reader.
+// Test helpers of the group tests. buildFlowA builds a *flows.Flow the way the
+// assembler does, from decoded packets, so that the flow_meta, timing, size
+// and tcp groups can be tested without a capture; computeA and closeA serve
+// every group's tests and the reference test.
 
 // tcpPktA returns a synthetic IPv4 TCP packet from src to dst ("ip:port").
 func tcpPktA(ts float64, src, dst string, ipLen, payload int, flags uint8) flows.Packet {
@@ -154,37 +155,6 @@ func tcpRecordA(p *flows.Packet) flows.PktTCP {
 		}
 	}
 	return r
-}
-
-// flowKeyA is a direction-free flow key for splitFlowsA.
-type flowKeyA struct {
-	a, b  netip.AddrPort
-	proto uint8
-}
-
-// splitFlowsA groups packets into flows the way the reference runs did
-// (no timeout, no FIN/RST termination): one flow per endpoint pair and
-// protocol, in order of each flow's first packet.
-func splitFlowsA(pkts []flows.Packet) [][]flows.Packet {
-	index := map[flowKeyA]int{}
-	var out [][]flows.Packet
-	for _, p := range pkts {
-		v6 := p.IPVersion == 6
-		s := netip.AddrPortFrom(flows.Addr(p.SrcIP, v6), p.SrcPort)
-		d := netip.AddrPortFrom(flows.Addr(p.DstIP, v6), p.DstPort)
-		if d.Compare(s) < 0 {
-			s, d = d, s
-		}
-		k := flowKeyA{s, d, p.Proto}
-		i, ok := index[k]
-		if !ok {
-			i = len(out)
-			index[k] = i
-			out = append(out, nil)
-		}
-		out[i] = append(out[i], p)
-	}
-	return out
 }
 
 // computeA runs group id on f with cfg and returns its values by column name.
