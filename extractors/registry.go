@@ -6,6 +6,7 @@ package extractors
 import (
 	"fmt"
 	"sort"
+	"sync"
 
 	"github.com/jjsql/jjsql/flows"
 	"github.com/jjsql/jjsql/schema"
@@ -58,10 +59,13 @@ func register(g *Group) {
 	registered = append(registered, g)
 }
 
-func seal() {
-	if sealed {
-		return
-	}
+// seal runs once, on the first read of the registry (after every init has
+// registered its group).
+func seal() { sealOnce.Do(doSeal) }
+
+var sealOnce sync.Once
+
+func doSeal() {
 	sealed = true
 	byID := map[string]*Group{}
 	for _, g := range registered {
