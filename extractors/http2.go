@@ -106,8 +106,10 @@ func tlsSelectsH2(s [2][]byte) bool {
 // the packet that completed its header, or of a later frame's predecessor
 // when segments arrived out of order (a frame is readable only once every
 // byte before it arrived). A direction's horizon is the first packet that
-// carries bytes after the walked frames (the stream budget, a gap or an
-// invalid frame ended the walk there). The stream offsets of packets follow
+// carries bytes after the walked frames (the stream budget or an invalid
+// frame ended the walk there); when a hole ends the stream, the packet after
+// the one that carried its last byte, since the missing bytes may have been
+// sent from then on. The stream offsets of packets follow
 // the rule of flows.Stream: the stream starts after the direction's SYN, or
 // at its first data segment.
 func framePositions(f *flows.Flow, c *http2.Conn) (pos [2][]int, horizon [2]int) {
@@ -137,6 +139,9 @@ func framePositions(f *flows.Flow, c *http2.Conn) (pos [2][]int, horizon [2]int)
 		}
 		unplaced := len(frames)
 		next := int64(c.Walks[d].Next)
+		st := &f.App.Stream[d]
+		lastByte := int64(len(st.Data)) - 1
+		lastCover := -1 // first packet that carried the stream's last reassembled byte
 		for i := range f.Base {
 			b := &f.Base[i]
 			if !b.HasFlags || b.Fwd != fwd || i >= len(f.TCP) {
@@ -161,6 +166,9 @@ func framePositions(f *flows.Flow, c *http2.Conn) (pos [2][]int, horizon [2]int)
 			if hi > next && horizon[d] == http2.Unbounded {
 				horizon[d] = i
 			}
+			if lastCover < 0 && lo <= lastByte && lastByte < hi {
+				lastCover = i
+			}
 			if unplaced > 0 {
 				// Frames whose header ends inside [lo, hi).
 				k := sort.Search(len(frames), func(k int) bool { return int64(frames[k].Offset+http2.HeaderLen-1) >= lo })
@@ -170,9 +178,14 @@ func framePositions(f *flows.Flow, c *http2.Conn) (pos [2][]int, horizon [2]int)
 					unplaced--
 				}
 			}
-			if unplaced == 0 && horizon[d] != http2.Unbounded {
+			if unplaced == 0 && horizon[d] != http2.Unbounded && (lastCover >= 0 || lastByte < 0) {
 				break
 			}
+		}
+		if st.Gap && next > lastByte {
+			// A hole ends the stream: the missing bytes may have been sent
+			// right after the last byte that arrived.
+			horizon[d] = min(horizon[d], lastCover+1)
 		}
 		last := 0
 		for k, p := range pos[d] {
