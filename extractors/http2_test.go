@@ -49,7 +49,7 @@ func with(base map[string]any, kv ...any) map[string]any {
 }
 
 // readFlows assembles every flow of a capture with the http2 group's needs.
-func readFlows(t *testing.T, path string, cfg flows.Config) []*flows.Flow {
+func readFlows(t testing.TB, path string, cfg flows.Config) []*flows.Flow {
 	t.Helper()
 	src, err := flows.OpenFile(path, 0)
 	if err != nil {
@@ -649,4 +649,27 @@ func quicIsStub(t *testing.T, root string) bool {
 		}
 	}
 	return true
+}
+
+// BenchmarkHTTP2 computes the group on the sample's TCP flows: one h2c
+// conversation, TLS, SSH and HTTP/1.1.
+func BenchmarkHTTP2(b *testing.B) {
+	fs := readFlows(b, filepath.Join("..", "testdata", testgen.SamplePcap), flows.DefaultConfig())
+	var tcp []*flows.Flow
+	for _, f := range fs {
+		if f.Proto == 6 {
+			tcp = append(tcp, f)
+		}
+	}
+	g := Lookup("http2")
+	out := make([]schema.Value, len(g.Features))
+	cfg := flows.DefaultConfig()
+	b.ReportAllocs()
+	for b.Loop() {
+		for _, f := range tcp {
+			if err := g.Compute(f, &cfg, out); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
 }

@@ -69,7 +69,11 @@ func firstHandshake(stream []byte) ([]byte, bool) {
 		if off+n > len(stream) {
 			return nil, false
 		}
-		hs = append(hs, stream[off:off+n]...)
+		if hs == nil {
+			hs = stream[off : off+n : off+n] // usually the message is in the first record: no copy
+		} else {
+			hs = append(hs, stream[off:off+n]...)
+		}
 		off += n
 		for len(hs) >= hsHeaderLen {
 			l := int(hs[1])<<16 | int(hs[2])<<8 | int(hs[3])
