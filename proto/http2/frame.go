@@ -79,16 +79,22 @@ const (
 
 // SETTINGS parameters whose values the walker checks.
 const (
-	SettingEnablePush            = 0x2
-	SettingInitialWindowSize     = 0x4
-	SettingMaxFrameSize          = 0x5
-	SettingEnableConnectProto    = 0x8
-	SettingNoRFC7540Priorities   = 0x9
-	maxWindowSize                = 1<<31 - 1
-	settingEntryLen              = 6
-	goAwayMinLen                 = 8
-	priorityLen, rstLen, pingLen = 5, 4, 8
-	windowUpdateLen              = 4
+	SettingEnablePush          = 0x2
+	SettingInitialWindowSize   = 0x4
+	SettingMaxFrameSize        = 0x5
+	SettingEnableConnectProto  = 0x8 // RFC 8441
+	SettingNoRFC7540Priorities = 0x9 // RFC 9218
+)
+
+// Fixed and minimum payload lengths (RFC 9113 section 6).
+const (
+	maxWindowSize   = 1<<31 - 1
+	settingEntryLen = 6
+	goAwayMinLen    = 8
+	priorityLen     = 5
+	rstLen          = 4
+	pingLen         = 8
+	windowUpdateLen = 4
 )
 
 // Role says which end of the connection sent the frames.
