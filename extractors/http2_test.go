@@ -595,15 +595,17 @@ func TestHTTP2CorpusALPN(t *testing.T) {
 
 // TestHTTP3Corpus expects HTTP/3 on the QUIC flows to which nDPI ascribes
 // an h3 ALPN offer and that have packets both ways. It needs the QUIC
-// decryption of the quic branch: with quic.ClientHello still the stub it
-// is skipped.
+// decryption of the quic branch: while quic.ClientHello is the stub (it
+// finds no ClientHello in any of these flows) the test is skipped.
 func TestHTTP3Corpus(t *testing.T) {
 	root := corpusRoot(t)
-	if _, ok := quic.ClientHello(nil); !ok && quicIsStub(t, root) {
-		t.Skip("quic.ClientHello is the stub until the quic branch lands")
-	}
 	results, _ := filepath.Glob(filepath.Join(root, "ndpi", "result", "*.out"))
-	checked := 0
+	type candidate struct {
+		name string
+		f    *flows.Flow
+	}
+	var cands []candidate
+	hellos := 0
 	for _, res := range results {
 		capture := strings.TrimSuffix(filepath.Base(res), ".out")
 		want := map[string]bool{}
@@ -616,39 +618,32 @@ func TestHTTP3Corpus(t *testing.T) {
 			continue
 		}
 		for _, f := range readFlows(t, filepath.Join(root, "ndpi", "pcap", capture), parityConfig()) {
-			k := flowKey(f)
-			if !want[k] || f.PacketsFwd == 0 || f.PacketsBwd() == 0 {
-				continue
-			}
-			checked++
-			v := h2Values(t, f)
-			cCheck(t, v, map[string]any{"http3_detected": true, "http_version": "h3"})
-			if t.Failed() {
-				t.Logf("flow %s %s", capture, k)
-			}
-		}
-	}
-	if checked < 10 {
-		t.Errorf("only %d HTTP/3 flows checked", checked)
-	}
-}
-
-// quicIsStub reports whether quic.ClientHello finds no hello in the first
-// datagrams of any UDP/443 flow of a capture full of QUIC.
-func quicIsStub(t *testing.T, root string) bool {
-	t.Helper()
-	for _, f := range readFlows(t, filepath.Join(root, "ndpi", "pcap", "quic.pcap"), parityConfig()) {
-		for d := range 2 {
-			var dgs [][]byte
-			for _, g := range f.App.Datagrams[d] {
-				dgs = append(dgs, g.Data)
-			}
-			if _, ok := quic.ClientHello(dgs); ok {
-				return false
+			if k := flowKey(f); want[k] && f.PacketsFwd > 0 && f.PacketsBwd() > 0 {
+				cands = append(cands, candidate{capture + " " + k, f})
+				for d := range 2 {
+					var dgs [][]byte
+					for _, g := range f.App.Datagrams[d] {
+						dgs = append(dgs, g.Data)
+					}
+					if _, ok := quic.ClientHello(dgs); ok {
+						hellos++
+					}
+				}
 			}
 		}
 	}
-	return true
+	if len(cands) < 10 {
+		t.Fatalf("only %d HTTP/3 flows in the corpus", len(cands))
+	}
+	if hellos == 0 {
+		t.Skipf("quic.ClientHello finds no ClientHello in %d QUIC flows: the stub until the quic branch lands", len(cands))
+	}
+	for _, c := range cands {
+		v := h2Values(t, c.f)
+		if v["http3_detected"].I == 0 || v["http_version"].S != "h3" {
+			t.Errorf("%s: http3_detected %v, http_version %q; nDPI saw h3 offered", c.name, v["http3_detected"], v["http_version"].S)
+		}
+	}
 }
 
 // BenchmarkHTTP2 computes the group on the sample's TCP flows: one h2c
