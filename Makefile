@@ -38,9 +38,9 @@ bench: build
 	$(GO) test -tags $(TAGS) -run '^$$' -bench . -benchmem ./flows/ ./extractors/ ./vtab/...
 	./scripts/bench.sh $(BIN)
 
+# Every fuzz target (capture reader, decoder, protocol parsers), FUZZTIME each.
 fuzz:
-	$(GO) test -run '^$$' -fuzz '^FuzzReader$$' -fuzztime $(FUZZTIME) ./flows/
-	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) ./flows/
+	FUZZTIME=$(FUZZTIME) ./scripts/fuzz.sh
 
 # Regenerates the sample captures under testdata/ (deterministic).
 generate:
