@@ -69,8 +69,11 @@ func (s *Stream) Add(seq uint32, syn bool, data []byte, declared int, budget int
 		s.pendLen += len(data)
 		return
 	case off < 0:
-		// Retransmission or overlap: keep only the new bytes.
+		// Retransmission or overlap: keep only the new bytes, except that
+		// bytes first seen as all zeros (some stacks put zero filler on bare
+		// ACKs) give way to a later copy that carries data.
 		skip := int(-off)
+		s.replaceZeros(skip, data)
 		if skip >= declared {
 			return
 		}
@@ -88,6 +91,31 @@ func (s *Stream) Add(seq uint32, syn bool, data []byte, declared int, budget int
 		return
 	}
 	s.drain(budget)
+}
+
+// replaceZeros overwrites the last skip bytes of Data (and no more than data
+// covers) with data when they are all zero and data is not.
+func (s *Stream) replaceZeros(skip int, data []byte) {
+	if skip > len(s.Data) {
+		return
+	}
+	old := s.Data[len(s.Data)-skip:]
+	if len(data) < len(old) {
+		old = old[:len(data)]
+	}
+	if len(old) == 0 || !allZero(old) || allZero(data[:len(old)]) {
+		return
+	}
+	copy(old, data)
+}
+
+func allZero(b []byte) bool {
+	for _, c := range b {
+		if c != 0 {
+			return false
+		}
+	}
+	return true
 }
 
 func (s *Stream) appendData(data []byte, budget int) {

@@ -27,6 +27,8 @@ func TestStream(t *testing.T) {
 		{"budget", []seg{{1, false, "abcdef", 0}, {7, false, "gh", 0}}, 4, "abcd", false, true},
 		{"mid-stream start", []seg{{5000, false, "hello", 0}}, 100, "hello", false, false},
 		{"snaplen cut leaves a hole", []seg{{1, false, "ab", 4}, {5, false, "ef", 0}}, 100, "ab", true, false},
+		{"zero filler replaced by data", []seg{{1, false, "\x00\x00", 0}, {1, false, "abcd", 0}}, 100, "abcd", false, false},
+		{"data not replaced by zeros", []seg{{1, false, "ab", 0}, {1, false, "\x00\x00cd", 0}}, 100, "abcd", false, false},
 		{"pure acks ignored", []seg{{1, false, "", 0}, {1, false, "ab", 0}}, 100, "ab", false, false},
 	}
 	for _, tc := range cases {
