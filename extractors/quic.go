@@ -106,7 +106,7 @@ func computeQUIC(f *flows.Flow, _ *flows.Config, out []schema.Value) error {
 			zeroRTT = zeroRTT || sameCIDPrefix(b, c.DCID)
 		case c.Google && ver == c.Version && b[0]&0xf3 == 0xc3 && b[0]&0x30 == 0:
 			initials++ // Q046 long header of type 0
-		case quic.Reserved(ver) && ver == c.Version && b[0]&0x30 == 0:
+		case c.Grease != 0 && ver == c.Grease && b[0]&0x30 == 0:
 			initials++ // a reserved version whose Initials opened with another version's keys
 		}
 	}

@@ -74,6 +74,7 @@ func initialForms(dst []initialForm, h *LongHeader) []initialForm {
 // clientScan is what the client's datagrams show.
 type clientScan struct {
 	firstDCID []byte     // DCID of the first Initial (opened or not): the Original DCID
+	dcids     [][]byte   // the distinct DCIDs of the client's Initials (at most maxKeySets)
 	opened    bool       // an Initial opened with the client Initial keys
 	first     LongHeader // the first Initial that opened (slices point into the datagrams)
 	pnLen     int        // its packet number length
@@ -81,6 +82,7 @@ type clientScan struct {
 	stream    cryptoStream
 	complete  int // length of the complete hello message, 0 while incomplete
 	zeroRTT   bool
+	grease    uint32 // a reserved version whose Initials opened
 }
 
 // scanClient removes the protection of the client Initial packets in
@@ -123,7 +125,10 @@ func scanClient(datagrams [][]byte) *clientScan {
 			if s.firstDCID == nil {
 				s.firstDCID = h.DCID
 			}
-			if s.complete > 0 {
+			if len(s.dcids) < maxKeySets && !containsCID(s.dcids, h.DCID) {
+				s.dcids = append(s.dcids, h.DCID)
+			}
+			if s.complete > 0 && !Reserved(s.first.Version) {
 				continue
 			}
 			var (
@@ -142,7 +147,7 @@ func scanClient(datagrams [][]byte) *clientScan {
 					// The first Initial, or one sent after a Retry, whose
 					// new DCID the keys now derive from (RFC 9001 5.2).
 					if o, ok = open(f, h.DCID); ok {
-						if cur != nil {
+						if cur != nil && s.complete == 0 {
 							s.stream.reset()
 						}
 						cur = h.DCID
@@ -153,12 +158,19 @@ func scanClient(datagrams [][]byte) *clientScan {
 			if !ok {
 				continue
 			}
-			if !s.opened {
+			// The connection's version is never a reserved one (RFC 9000
+			// section 15): a later Initial of a real version replaces it.
+			if !s.opened || Reserved(s.first.Version) && !Reserved(f.h.Version) {
 				s.opened, s.first, s.pnLen = true, f.h, o.PNLen
 			}
-			s.v = f.v
-			_ = walkFrames(o.Payload, s.v, s.stream.add)
-			s.complete = helloLen(s.stream.prefix(), s.v.chlo)
+			if Reserved(f.h.Version) && s.grease == 0 {
+				s.grease = f.h.Version
+			}
+			if s.complete == 0 {
+				s.v = f.v
+				_ = walkFrames(o.Payload, s.v, s.stream.add)
+				s.complete = helloLen(s.stream.prefix(), s.v.chlo)
+			}
 		}
 	}
 	return s
@@ -218,7 +230,7 @@ func ClientHello(datagrams [][]byte) (hello []byte, ok bool) {
 type Conn struct {
 	Detected bool   // a client Initial opened, a Google QUIC CHLO parsed, or a Retry or Version Negotiation answered a client packet
 	Client   int    // index of the client's direction in the input; -1 when not detected
-	Version  uint32 // version of the first client Initial that opened (else of the client's first long-header packet)
+	Version  uint32 // version of the first client Initial that opened, preferring one that is not reserved (else of the client's first long-header packet)
 	DCIDLen  int    // connection ID lengths of that packet
 	SCIDLen  int
 	DCID     []byte // its Destination Connection ID (a copy)
@@ -230,10 +242,11 @@ type Conn struct {
 	Hello         []byte
 	HelloComplete bool
 	CHLO          bool
-	ZeroRTT       bool // the client sent a 0-RTT packet among the datagrams read
-	Retry         bool // the server sent a Retry that validates against the client's first Initial
-	VersionNeg    bool // the server answered the client with a Version Negotiation packet
-	Google        bool // Google QUIC (Q046 and earlier, read in clear)
+	ZeroRTT       bool   // the client sent a 0-RTT packet among the datagrams read
+	Retry         bool   // the server sent a Retry that validates against the client's first Initial
+	VersionNeg    bool   // the server answered the client with a Version Negotiation packet
+	Google        bool   // Google QUIC (Q046 and earlier, read in clear)
+	Grease        uint32 // a reserved version (0x?a?a?a?a) whose client Initials opened with another version's keys
 }
 
 // Inspect looks at the first datagrams of both directions of a UDP flow
@@ -255,8 +268,11 @@ func Inspect(dirs [2][][]byte) Conn {
 		c.Hello, c.HelloComplete = s.hello()
 		c.CHLO = s.v.chlo
 		c.ZeroRTT = s.zeroRTT
+		c.Grease = s.grease
 		first, _ := firstLong(dirs[i])
-		c.Retry = retryAnswers(dirs[1-i], s.firstDCID)
+		for _, dcid := range s.dcids {
+			c.Retry = c.Retry || retryAnswers(dirs[1-i], dcid)
+		}
 		c.VersionNeg = vnAnswers(dirs[1-i], &first)
 		return c
 	}
@@ -286,6 +302,15 @@ func Inspect(dirs [2][][]byte) Conn {
 		return c
 	}
 	return c
+}
+
+func containsCID(list [][]byte, cid []byte) bool {
+	for _, c := range list {
+		if bytes.Equal(c, cid) {
+			return true
+		}
+	}
+	return false
 }
 
 // firstLong returns the first long-header packet of a direction that is not
