@@ -199,7 +199,7 @@ func helloLen(b []byte, chlo bool) int {
 	if len(b) < 4 || b[0] != 0x01 {
 		return 0
 	}
-	n := 4 + int(b[1])<<16 | int(b[2])<<8 | int(b[3])
+	n := 4 + (int(b[1])<<16 | int(b[2])<<8 | int(b[3]))
 	if n > len(b) {
 		return 0
 	}
@@ -373,7 +373,7 @@ func helloExtensions(m []byte, fn func(typ uint16, body []byte) bool) {
 	if len(m) < 4 || m[0] != 0x01 {
 		return
 	}
-	if n := 4 + int(m[1])<<16 | int(m[2])<<8 | int(m[3]); n < len(m) {
+	if n := 4 + (int(m[1])<<16 | int(m[2])<<8 | int(m[3])); n < len(m) {
 		m = m[:n]
 	}
 	p := m[4:]
