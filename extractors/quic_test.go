@@ -1,14 +1,17 @@
 package extractors
 
 import (
+	"crypto/md5"
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/netip"
 	"os"
 	"path/filepath"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -42,6 +45,7 @@ type qFlow struct {
 	packets          int
 	vals             map[string]schema.Value
 	firstFwdDatagram []byte
+	hello            []byte // quic.ClientHello of the client's datagrams
 }
 
 // qKey names the flow as nDPI and the JA4 tools do: both endpoints.
@@ -84,6 +88,15 @@ func qCaptureFlows(t testing.TB, path string) []*qFlow {
 			}
 			if len(f.App.Datagrams[0]) > 0 {
 				q.firstFwdDatagram = append([]byte(nil), f.App.Datagrams[0][0].Data...)
+			}
+			for d := 0; d < 2 && q.hello == nil; d++ {
+				var dgs [][]byte
+				for _, dg := range f.App.Datagrams[d] {
+					dgs = append(dgs, dg.Data)
+				}
+				if h, ok := quic.ClientHello(dgs); ok {
+					q.hello = h
+				}
 			}
 			out = append(out, q)
 			a.Release(f)
@@ -297,4 +310,131 @@ func qLooksQUIC(d []byte) bool {
 	}
 	_, ok := quic.ParseGoogle(d)
 	return ok
+}
+
+// qJA3 computes the JA3 fingerprint of a ClientHello message (the published
+// definition, GREASE values removed) to check that quic.ClientHello returns
+// the whole hello, byte for byte, as the oracles saw it.
+func qJA3(m []byte) string {
+	if len(m) < 4+2+32+1 || m[0] != 1 {
+		return ""
+	}
+	p := m[4:]
+	u16 := func(b []byte) int { return int(b[0])<<8 | int(b[1]) }
+	grease := func(v int) bool { return v&0x0f0f == 0x0a0a && v>>8 == v&0xff }
+	join := func(vs []int) string {
+		var s []string
+		for _, v := range vs {
+			if !grease(v) {
+				s = append(s, strconv.Itoa(v))
+			}
+		}
+		return strings.Join(s, "-")
+	}
+	ver := u16(p)
+	p = p[34:]
+	p = p[1+int(p[0]):]
+	var ciphers, exts, groups, formats []int
+	n := u16(p)
+	for i := 0; i < n; i += 2 {
+		ciphers = append(ciphers, u16(p[2+i:]))
+	}
+	p = p[2+n:]
+	p = p[1+int(p[0]):]
+	if len(p) >= 2 {
+		p = p[2 : 2+u16(p)]
+		for len(p) >= 4 {
+			typ, l := u16(p), u16(p[2:])
+			body := p[4 : 4+l]
+			exts = append(exts, typ)
+			switch typ {
+			case 10:
+				for i := 2; i+1 < len(body); i += 2 {
+					groups = append(groups, u16(body[i:]))
+				}
+			case 11:
+				for i := 1; i < len(body); i++ {
+					formats = append(formats, int(body[i]))
+				}
+			}
+			p = p[4+l:]
+		}
+	}
+	s := fmt.Sprintf("%d,%s,%s,%s,%s", ver, join(ciphers), join(exts), join(groups), join(formats))
+	return fmt.Sprintf("%x", md5.Sum([]byte(s)))
+}
+
+var qNDPIJA3 = regexp.MustCompile(`\[JA3C: ([0-9a-f]{32})`)
+
+// TestQUICClientHelloJA3 checks the reassembled ClientHello of every QUIC
+// flow nDPI or tshark fingerprint: its JA3 must be theirs.
+func TestQUICClientHelloJA3(t *testing.T) {
+	corpus := qCorpus(t)
+	type want struct{ ndpi, tshark string }
+	wants := map[string]map[[2]string]*want{} // capture (relative) -> flow -> JA3s
+	get := func(rel string, k [2]string) *want {
+		if wants[rel] == nil {
+			wants[rel] = map[[2]string]*want{}
+		}
+		if wants[rel][k] == nil {
+			wants[rel][k] = &want{}
+		}
+		return wants[rel][k]
+	}
+	results, _ := filepath.Glob(filepath.Join(corpus, "ndpi", "result", "*.out"))
+	for _, r := range results {
+		rel := filepath.Join("ndpi", "pcap", strings.TrimSuffix(filepath.Base(r), ".out"))
+		data, _ := os.ReadFile(r)
+		for _, line := range strings.Split(string(data), "\n") {
+			m := qNDPILine.FindStringSubmatch(line)
+			if m == nil || m[1] != "UDP" || !strings.Contains(m[5], "QUIC") {
+				continue
+			}
+			if j := qNDPIJA3.FindStringSubmatch(m[5]); j != nil {
+				get(rel, qPair(m[2], m[4])).ndpi = j[1]
+			}
+		}
+	}
+	filepath.Walk(filepath.Join(corpus, "tshark"), func(p string, info os.FileInfo, err error) error {
+		if err != nil || !strings.HasSuffix(p, ".tsv") {
+			return nil
+		}
+		rel, _ := filepath.Rel(filepath.Join(corpus, "tshark"), p)
+		rel = strings.TrimSuffix(rel, ".tsv")
+		data, _ := os.ReadFile(p)
+		for _, line := range strings.Split(string(data), "\n") {
+			f := strings.Split(line, "\t")
+			if len(f) < 6 || f[0] != "UDP" || f[5] == "" {
+				continue
+			}
+			get(rel, qPair(net.JoinHostPort(f[1], f[2]), net.JoinHostPort(f[3], f[4]))).tshark = f[5]
+		}
+		return nil
+	})
+	var caps []string
+	for rel := range wants {
+		caps = append(caps, rel)
+	}
+	sort.Strings(caps)
+	var ok, total int
+	for _, rel := range caps {
+		for _, q := range qCaptureFlows(t, filepath.Join(corpus, rel)) {
+			w := wants[rel][qPair(q.src, q.dst)]
+			if w == nil || w.ndpi == "" && !qLooksQUIC(q.firstFwdDatagram) {
+				continue // no oracle, or a DTLS flow tshark fingerprints
+			}
+			total++
+			got := qJA3(q.hello)
+			if (w.ndpi == "" || got == w.ndpi) && (w.tshark == "" || got == w.tshark) {
+				ok++
+				continue
+			}
+			t.Errorf("%s %s %s: JA3 of quic.ClientHello = %q (%d bytes), nDPI %q, tshark %q",
+				rel, q.src, q.dst, got, len(q.hello), w.ndpi, w.tshark)
+		}
+	}
+	t.Logf("JA3 of QUIC ClientHellos: %d/%d agree with nDPI and tshark", ok, total)
+	if total < 100 {
+		t.Errorf("only %d QUIC flows with an oracle JA3 compared", total)
+	}
 }

@@ -161,6 +161,12 @@ func scanClient(datagrams [][]byte) *clientScan {
 			// The connection's version is never a reserved one (RFC 9000
 			// section 15): a later Initial of a real version replaces it.
 			if !s.opened || Reserved(s.first.Version) && !Reserved(f.h.Version) {
+				if s.opened {
+					// The connection proper starts after version
+					// negotiation: its hello is the one to read.
+					s.stream.reset()
+					s.complete = 0
+				}
 				s.opened, s.first, s.pnLen = true, f.h, o.PNLen
 			}
 			if Reserved(f.h.Version) && s.grease == 0 {
