@@ -1,6 +1,8 @@
 package extractors
 
 import (
+	"crypto/aes"
+	"crypto/cipher"
 	"crypto/md5"
 	"errors"
 	"fmt"
@@ -436,5 +438,249 @@ func TestQUICClientHelloJA3(t *testing.T) {
 	t.Logf("JA3 of QUIC ClientHellos: %d/%d agree with nDPI and tshark", ok, total)
 	if total < 100 {
 		t.Errorf("only %d QUIC flows with an oracle JA3 compared", total)
+	}
+}
+
+// TestQUICGroupCorpus pins the quic group on hand-checked flows of the
+// corpus (values checked with tshark's QUIC dissector: packet types, spin
+// bits, versions and the decrypted ClientHello).
+func TestQUICGroupCorpus(t *testing.T) {
+	corpus := qCorpus(t)
+	type want struct {
+		version        int64
+		versionStr     string
+		dcid, scid, pn int64
+		initials       int64
+		zeroRTT, retry bool
+		spin           bool
+		alpn, sni      string
+	}
+	tests := []struct {
+		capture string
+		a, b    string // endpoints
+		want    want
+	}{
+		{"ja4/pcap/chrome-cloudflare-quic-with-secrets.pcapng", "[2001:db8:1::1]:50280", "[2606:4700:10::6816:826]:443",
+			want{1, "QUIC v1", 8, 0, 1, 3, false, false, false, "h3", "cloudflare-quic.com"}},
+		{"ndpi/pcap/quic-29.pcap", "10.9.0.1:36588", "10.9.0.2:443",
+			want{0xff00001d, "QUIC draft-29", 18, 17, 1, 6, false, true, false, "h3-29", "localhost"}},
+		{"ndpi/pcap/quic-23.pcap", "[2e4a:774d:26fd:7f9b:785b:2d1b:4f8a:63c7]:50339", "[3bcc:9991:faba:bae1:cd2a:e2fd:b3be:c5ab]:443",
+			want{0xff000017, "QUIC draft-23", 8, 8, 2, 3, false, false, true, "h3-22", "quic.aiortc.org"}},
+		{"ndpi/pcap/quic_0RTT.pcap", "192.168.2.100:51972", "142.250.181.227:443",
+			want{1, "QUIC v1", 8, 0, 1, 2, true, false, false, "h3", "ssl.gstatic.com"}},
+		{"ndpi/pcap/quic_0RTT.pcap", "[::1]:60459", "[::1]:4443",
+			want{0xff00001c, "QUIC draft-28", 8, 8, 4, 2, true, false, false, "h3-32", "abcd"}},
+		{"ndpi/pcap/quic-forcing-vn-with-data.pcapng", "192.168.56.103:55523", "192.168.56.104:4433",
+			want{1, "QUIC v1", 16, 20, 1, 5, false, true, false, "h3", ""}},
+		{"ndpi/pcap/quic-mvfst-22.pcap", "10.0.2.15:35601", "31.13.86.8:443",
+			want{0xfaceb001, "Unknown (0xfaceb001)", 8, 0, 1, 4, false, false, false, "h3-fb-05", "graph.facebook.com"}},
+		{"ndpi/pcap/quic_t51.pcap", "187.227.136.152:55356", "211.247.147.90:443",
+			want{0x54303531, "Unknown (0x54303531)", 8, 0, 1, 3, false, false, false, "h3-T051", "www.google.com"}},
+		{"ndpi/pcap/quic_q50.pcap", "248.144.129.147:39203", "184.151.193.237:443",
+			want{0x51303530, "Unknown (0x51303530)", 8, 0, 1, 6, true, false, false, "", "www.googletagmanager.com"}},
+		{"ndpi/pcap/quic_q46.pcap", "172.29.42.236:38292", "153.20.183.203:443",
+			want{0x51303436, "Unknown (0x51303436)", 8, 0, 4, 2, false, false, false, "", "play.google.com"}},
+		{"ndpi/pcap/quic.pcap", "192.168.1.109:57833", "216.58.212.101:443",
+			want{0x51303234, "Unknown (0x51303234)", 8, 0, 1, 0, false, false, false, "", "mail.google.com"}},
+		{"ndpi/pcap/quic_interop_V.pcapng", "[2001:b07:ac9:d5ae:a4d3:fe47:691e:807d]:37876", "[2a05:d018:ce9:8100:cd2a:e2fd:b3be:c5ab]:443",
+			want{0x0a0a0a0a, "Unknown (0x0a0a0a0a)", 8, 0, 4, 1, false, false, false, "hq-30", "quic.aiortc.org"}},
+		// Not QUIC: only the server's packets (nothing to open), and a DNS
+		// query whose first byte has the long-header bits (JoyfulJay's
+		// reference row says QUIC "Unknown (0x18001000)").
+		{"ndpi/pcap/gquic_only_from_server.pcap", "213.202.7.26:443", "10.189.122.71:60524", want{}},
+		{"gopacket/test_dns.pcap", "109.194.160.4:57766", "95.211.92.14:53", want{}},
+	}
+	byCapture := map[string]map[[2]string]*qFlow{}
+	for _, tc := range tests {
+		t.Run(filepath.Base(tc.capture)+" "+tc.a, func(t *testing.T) {
+			fl := byCapture[tc.capture]
+			if fl == nil {
+				fl = map[[2]string]*qFlow{}
+				for _, q := range qCaptureFlows(t, filepath.Join(corpus, tc.capture)) {
+					fl[qPair(q.src, q.dst)] = q
+				}
+				byCapture[tc.capture] = fl
+			}
+			q := fl[qPair(tc.a, tc.b)]
+			if q == nil {
+				t.Fatalf("flow %s %s not found", tc.a, tc.b)
+			}
+			w := tc.want
+			detected := w.version != 0
+			checks := []struct {
+				col  string
+				got  any
+				want any
+			}{
+				{"quic_detected", q.vals["quic_detected"].I == 1, detected},
+				{"quic_version", q.vals["quic_version"].I, w.version},
+				{"quic_version_str", q.vals["quic_version_str"].S, w.versionStr},
+				{"quic_dcid_len", q.vals["quic_dcid_len"].I, w.dcid},
+				{"quic_scid_len", q.vals["quic_scid_len"].I, w.scid},
+				{"quic_pn_length", q.vals["quic_pn_length"].I, w.pn},
+				{"quic_initial_packets", q.vals["quic_initial_packets"].I, w.initials},
+				{"quic_0rtt_detected", q.vals["quic_0rtt_detected"].I == 1, w.zeroRTT},
+				{"quic_retry_detected", q.vals["quic_retry_detected"].I == 1, w.retry},
+				{"quic_spin_bit", q.vals["quic_spin_bit"].I == 1, w.spin},
+				{"quic_alpn", q.vals["quic_alpn"].S, w.alpn},
+				{"quic_sni", q.vals["quic_sni"].S, w.sni},
+			}
+			for _, c := range checks {
+				if c.got != c.want {
+					t.Errorf("%s = %v, want %v", c.col, c.got, c.want)
+				}
+			}
+		})
+	}
+}
+
+// qSeal builds a client Initial of version ver (v1 or v2) protected with the
+// Initial keys of dcid, carrying a CRYPTO frame with data.
+func qSeal(t *testing.T, ver uint32, dcid []byte, data []byte) []byte {
+	t.Helper()
+	k, err := quic.InitialKeys(ver, dcid, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	payload := append([]byte{0x06, 0x00, 0x40 | byte(len(data)>>8), byte(len(data))}, data...)
+	payload = append(payload, make([]byte, 1100-len(payload))...)
+	first := byte(0xc3) // Initial, 4-byte packet number
+	if ver == quic.V2 {
+		first = 0xd3
+	}
+	hdr := append([]byte{first}, byte(ver>>24), byte(ver>>16), byte(ver>>8), byte(ver))
+	hdr = append(hdr, byte(len(dcid)))
+	hdr = append(hdr, dcid...)
+	hdr = append(hdr, 0, 0) // no SCID, no token
+	n := 4 + len(payload) + 16
+	hdr = append(hdr, 0x40|byte(n>>8), byte(n))
+	pnOff := len(hdr)
+	hdr = append(hdr, 0, 0, 0, 0)
+	block, _ := aes.NewCipher(k.Key)
+	aead, _ := cipher.NewGCM(block)
+	pkt := append(append([]byte(nil), hdr...), aead.Seal(nil, k.IV, payload, hdr)...) // packet number 0: the nonce is the IV
+	hp, _ := aes.NewCipher(k.HP)
+	var mask [16]byte
+	hp.Encrypt(mask[:], pkt[pnOff+4:pnOff+20])
+	pkt[0] ^= mask[0] & 0x0f
+	for i := 0; i < 4; i++ {
+		pkt[pnOff+i] ^= mask[1+i]
+	}
+	return pkt
+}
+
+// qHello builds a minimal TLS ClientHello with a server name and ALPN list.
+func qHello(name string, alpn ...string) []byte {
+	var ext []byte
+	sni := []byte{0, byte(3 + len(name)), 0, 0, byte(len(name))}
+	ext = append(ext, 0, 0, 0, byte(len(sni)+len(name)))
+	ext = append(append(ext, sni...), name...)
+	var list []byte
+	for _, p := range alpn {
+		list = append(append(list, byte(len(p))), p...)
+	}
+	ext = append(ext, 0, 16, 0, byte(2+len(list)), 0, byte(len(list)))
+	ext = append(ext, list...)
+	body := append([]byte{3, 3}, make([]byte, 32)...)
+	body = append(body, 0, 0, 2, 0x13, 0x01, 1, 0, 0, byte(len(ext)))
+	body = append(body, ext...)
+	return append([]byte{1, 0, 0, byte(len(body))}, body...)
+}
+
+func TestQUICGroupSynthetic(t *testing.T) {
+	dcid := []byte{1, 2, 3, 4, 5, 6, 7, 8}
+	hello := qHello("synthetic.example", "h3", "h3-29")
+	v1 := qSeal(t, quic.V1, dcid, hello)
+	v2 := qSeal(t, quic.V2, dcid, hello)
+	head := func(b ...byte) []byte { return b }
+	shortSpin := func(spin bool) []byte {
+		if spin {
+			return head(0x61, 9, 9, 9)
+		}
+		return head(0x41, 9, 9, 9)
+	}
+	type pkt struct {
+		fwd  bool
+		data []byte // the payload (datagrams kept in full, heads cut to 16 bytes)
+	}
+	tests := []struct {
+		name     string
+		proto    uint8
+		pkts     []pkt
+		detected bool
+		initials int64
+		zeroRTT  bool
+		spin     bool
+		version  string
+	}{
+		{"v1 client Initial, spin flips", 17, []pkt{{true, v1}, {false, head(0xc0, 0, 0, 0, 1, 0, 8)},
+			{true, shortSpin(false)}, {false, shortSpin(false)}, {true, shortSpin(true)}}, true, 2, false, true, "QUIC v1"},
+		{"spin set but constant", 17, []pkt{{true, v1}, {true, shortSpin(true)}, {false, shortSpin(true)}, {true, shortSpin(true)}},
+			true, 1, false, false, "QUIC v1"},
+		{"v2: type bits 01 are Initials, 10 0-RTT", 17, []pkt{{true, v2}, {true, append(head(0xe3, 0x6b, 0x33, 0x43, 0xcf, 8), dcid...)},
+			{false, head(0xd0, 0x6b, 0x33, 0x43, 0xcf, 0)}, {false, head(0xc0, 0x6b, 0x33, 0x43, 0xcf, 0)}}, true, 2, true, false, "QUIC v2"},
+		{"0-RTT with another DCID does not count", 17, []pkt{{true, v1}, {true, append(head(0xd3, 0, 0, 0, 1, 8), 9, 9, 9, 9, 9, 9, 9, 9)}},
+			true, 1, false, false, "QUIC v1"},
+		{"the responder sent the Initial", 17, []pkt{{false, v1}, {true, shortSpin(true)}}, true, 1, false, false, "QUIC v1"},
+		{"corrupted Initial", 17, []pkt{{true, append(append([]byte(nil), v1[:len(v1)-1]...), v1[len(v1)-1]^1)}, {true, shortSpin(true)}, {true, shortSpin(false)}},
+			false, 0, false, false, ""},
+		{"long-header bits in a non-QUIC datagram", 17, []pkt{{true, head(0xc0, 0, 0, 0, 1, 8, 1, 2, 3)}}, false, 0, false, false, ""},
+		{"TCP", 6, []pkt{{true, v1}}, false, 0, false, false, ""},
+	}
+	g := Lookup("quic")
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			f := &flows.Flow{Proto: tc.proto}
+			for i, p := range tc.pkts {
+				f.Base = append(f.Base, flows.PktBase{Fwd: p.fwd, Payload: uint32(len(p.data))})
+				var h flows.PktHead
+				h.N = uint8(copy(h.B[:], p.data))
+				f.Heads = append(f.Heads, h)
+				d := 0
+				if !p.fwd {
+					d = 1
+				}
+				f.App.Datagrams[d] = append(f.App.Datagrams[d], flows.Datagram{Data: p.data, Index: i})
+			}
+			out := make([]schema.Value, len(g.Features))
+			cfg := flows.DefaultConfig()
+			if err := g.Compute(f, &cfg, out); err != nil {
+				t.Fatal(err)
+			}
+			v := map[string]schema.Value{}
+			for i, ft := range g.Features {
+				v[ft.Name] = out[i]
+				if out[i].IsNull() {
+					t.Errorf("%s is NULL", ft.Name)
+				}
+			}
+			sni, alpn := "", ""
+			if tc.detected {
+				sni, alpn = "synthetic.example", "h3"
+			}
+			checks := []struct {
+				col       string
+				got, want any
+			}{
+				{"quic_detected", v["quic_detected"].I == 1, tc.detected},
+				{"quic_version_str", v["quic_version_str"].S, tc.version},
+				{"quic_initial_packets", v["quic_initial_packets"].I, tc.initials},
+				{"quic_0rtt_detected", v["quic_0rtt_detected"].I == 1, tc.zeroRTT},
+				{"quic_spin_bit", v["quic_spin_bit"].I == 1, tc.spin},
+				{"quic_sni", v["quic_sni"].S, sni},
+				{"quic_alpn", v["quic_alpn"].S, alpn},
+			}
+			for _, c := range checks {
+				if c.got != c.want {
+					t.Errorf("%s = %v, want %v", c.col, c.got, c.want)
+				}
+			}
+			if tc.detected && (v["quic_dcid_len"].I != 8 || v["quic_scid_len"].I != 0 || v["quic_pn_length"].I != 4) {
+				t.Errorf("dcid/scid/pn = %d/%d/%d, want 8/0/4", v["quic_dcid_len"].I, v["quic_scid_len"].I, v["quic_pn_length"].I)
+			}
+		})
+	}
+	if g.Needs&(flows.NeedPayload|flows.NeedHeads|flows.NeedBase) != flows.NeedPayload|flows.NeedHeads|flows.NeedBase {
+		t.Errorf("quic group needs %b", g.Needs)
 	}
 }

@@ -88,8 +88,9 @@ type LongHeader struct {
 	Raw      []byte // the packet's bytes (a Retry, Version Negotiation or unknown-version packet takes the rest of the datagram)
 }
 
-// Known reports whether the packet's version is one this package knows (so
-// that Type, PNOffset and Len are those of the version's packet format).
+// Known reports whether the packet's format is one this package knows: a
+// Version Negotiation packet, or a packet of a known version (so that Type,
+// PNOffset and Raw follow the version's packet format).
 func (h *LongHeader) Known() bool { return h.Type != TypeUnknown }
 
 // SupportsVersion reports whether a Version Negotiation packet lists v.

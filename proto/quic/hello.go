@@ -262,6 +262,9 @@ type Conn struct {
 // or the packet a Retry or Version Negotiation answers).
 func Inspect(dirs [2][][]byte) Conn {
 	c := Conn{Client: -1}
+	if !mayBeQUIC(dirs) {
+		return c
+	}
 	for i := 0; i < 2; i++ {
 		s := scanClient(dirs[i])
 		if !s.opened {
@@ -314,6 +317,22 @@ func containsCID(list [][]byte, cid []byte) bool {
 	for _, c := range list {
 		if bytes.Equal(c, cid) {
 			return true
+		}
+	}
+	return false
+}
+
+// mayBeQUIC reports whether some datagram begins like a long header or a
+// Google QUIC packet that carries a version: everything else is left at once.
+func mayBeQUIC(dirs [2][][]byte) bool {
+	for _, dgs := range dirs {
+		for i, d := range dgs {
+			if i >= maxDatagrams {
+				break
+			}
+			if len(d) > 0 && (d[0]&0x80 != 0 || d[0]&0x09 == 0x09) {
+				return true
+			}
 		}
 	}
 	return false

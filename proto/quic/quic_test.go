@@ -971,3 +971,25 @@ func TestCoalesced(t *testing.T) {
 		t.Errorf("Coalesced returned %d packets, want the cap %d", len(hs), maxCoalesced)
 	}
 }
+
+func BenchmarkInspect(b *testing.B) {
+	client := [][]byte{unhex(b, rfc9001ClientInitial)}
+	server := [][]byte{unhex(b, rfc9001ServerInitial)}
+	dns := [][]byte{unhex(b, "123401000001000000000000076578616d706c6503636f6d0000010001")}
+	b.Run("QUIC", func(b *testing.B) {
+		b.ReportAllocs()
+		for i := 0; i < b.N; i++ {
+			if c := Inspect([2][][]byte{client, server}); !c.Detected {
+				b.Fatal("not detected")
+			}
+		}
+	})
+	b.Run("DNS", func(b *testing.B) {
+		b.ReportAllocs()
+		for i := 0; i < b.N; i++ {
+			if c := Inspect([2][][]byte{dns, dns}); c.Detected {
+				b.Fatal("detected")
+			}
+		}
+	})
+}
