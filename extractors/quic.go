@@ -80,7 +80,7 @@ func computeQUIC(f *flows.Flow, _ *flows.Config, out []schema.Value) error {
 		initials int64
 		zeroRTT  = c.ZeroRTT
 		spin     bool
-		prevSpin byte
+		prevSpin bool
 		haveSpin bool
 	)
 	for i := range f.Heads {
@@ -88,14 +88,11 @@ func computeQUIC(f *flows.Flow, _ *flows.Config, out []schema.Value) error {
 		if len(b) == 0 {
 			continue
 		}
-		if b[0]&0x80 == 0 {
-			if b[0]&0x40 != 0 && len(b) >= 2 {
-				s := b[0] & 0x20
-				if haveSpin && s != prevSpin {
-					spin = true
-				}
-				prevSpin, haveSpin = s, true
+		if s, ok := quic.SpinBit(b); ok {
+			if haveSpin && s != prevSpin {
+				spin = true
 			}
+			prevSpin, haveSpin = s, true
 			continue
 		}
 		t, ver := quic.PeekType(b)

@@ -219,6 +219,16 @@ func PeekType(b []byte) (Type, uint32) {
 	return v.typeOf(b[0]), ver
 }
 
+// SpinBit reads a short-header packet's latency spin bit (RFC 9000 section
+// 17.4): ok is false unless b holds a short header (header form 0, fixed bit
+// 1) with at least one byte after the first.
+func SpinBit(b []byte) (spin, ok bool) {
+	if len(b) < 2 || b[0]&0xc0 != 0x40 {
+		return false, false
+	}
+	return b[0]&0x20 != 0, true
+}
+
 // varint reads a QUIC variable-length integer (RFC 9000 section 16). n is 0
 // when b is too short.
 func varint(b []byte) (v uint64, n int) {

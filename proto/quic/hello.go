@@ -7,8 +7,9 @@ import (
 
 // Bounds of one scan.
 const (
-	maxDatagrams = 64 // datagrams read per direction
-	maxKeySets   = 16 // Initial key sets derived per direction
+	maxDatagrams = 64  // datagrams read per direction
+	maxKeySets   = 16  // Initial key sets derived per direction
+	maxOpens     = 256 // packet decryptions tried per direction
 )
 
 // keyCache holds the client Initial keys derived so far, by connection ID and
@@ -95,8 +96,13 @@ func scanClient(datagrams [][]byte) *clientScan {
 		cur   []byte // DCID the client Initial keys derive from
 		hs    []LongHeader
 		forms []initialForm
+		tries int
 	)
 	open := func(f *initialForm, dcid []byte) (Opened, bool) {
+		if tries >= maxOpens {
+			return Opened{}, false
+		}
+		tries++
 		k := cache.get(dcid, f.v)
 		if k == nil {
 			return Opened{}, false
@@ -113,7 +119,7 @@ func scanClient(datagrams [][]byte) *clientScan {
 			h := &hs[j]
 			if h.Type == Type0RTT {
 				// 0-RTT packets carry the DCID of the client's Initial.
-				if s.firstDCID != nil && (bytes.Equal(h.DCID, s.firstDCID) || bytes.Equal(h.DCID, cur)) {
+				if s.firstDCID != nil && (bytes.Equal(h.DCID, s.firstDCID) || cur != nil && bytes.Equal(h.DCID, cur)) {
 					s.zeroRTT = true
 				}
 				continue
@@ -218,8 +224,12 @@ func helloLen(b []byte, chlo bool) int {
 // Initial protection with the keys of each packet's version and the client's
 // first Destination Connection ID (or the new one after a Retry), walks
 // coalesced packets, and reassembles the CRYPTO frames by offset across
-// packets. ok is false when no complete ClientHello is found. hello is a new
-// slice.
+// packets (at most MaxCrypto bytes). When the client first sent Initials of
+// a reserved version (0x?a?a?a?a, opened with the keys of v1 or a draft) and
+// then, after version negotiation, Initials of a real version, the hello of
+// the real version's Initials is returned. ok is false when no complete
+// ClientHello is found (Google QUIC's Q050 carries a CHLO, not TLS: false
+// too). hello is a new slice.
 func ClientHello(datagrams [][]byte) (hello []byte, ok bool) {
 	s := scanClient(datagrams)
 	if !s.opened || s.v.chlo {

@@ -367,6 +367,26 @@ func TestParse(t *testing.T) {
 	}
 }
 
+func TestSpinBit(t *testing.T) {
+	tests := []struct {
+		in       []byte
+		spin, ok bool
+	}{
+		{[]byte{0x61, 0}, true, true},
+		{[]byte{0x41, 0}, false, true},
+		{[]byte{0x61}, false, false},    // too short
+		{[]byte{0xe1, 0}, false, false}, // long header
+		{[]byte{0x21, 0}, false, false}, // fixed bit clear
+	}
+	for _, tc := range tests {
+		t.Run(hex.EncodeToString(tc.in), func(t *testing.T) {
+			if spin, ok := SpinBit(tc.in); spin != tc.spin || ok != tc.ok {
+				t.Errorf("SpinBit(%x) = %v, %v, want %v, %v", tc.in, spin, ok, tc.spin, tc.ok)
+			}
+		})
+	}
+}
+
 func TestPeekType(t *testing.T) {
 	tests := []struct {
 		name string
