@@ -4,6 +4,7 @@ import (
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/md5"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -123,25 +124,6 @@ func qCaptureFlows(t testing.TB, path string) []*qFlow {
 	a.Flush()
 	drain()
 	return out
-}
-
-func TestQUICDev(t *testing.T) {
-	corpus := qCorpus(t)
-	files, _ := filepath.Glob(filepath.Join(corpus, "ndpi/pcap/*quic*"))
-	more, _ := filepath.Glob(filepath.Join(corpus, "ja4/pcap/*quic*"))
-	files = append(files, more...)
-	for _, f := range files {
-		for _, q := range qCaptureFlows(t, f) {
-			if q.proto != 17 {
-				continue
-			}
-			v := q.vals
-			t.Logf("%s %s det=%v ver=%s dcid=%d scid=%d pn=%d init=%d 0rtt=%v retry=%v spin=%v alpn=%q sni=%q",
-				filepath.Base(f), q, v["quic_detected"].I, v["quic_version_str"].S, v["quic_dcid_len"].I, v["quic_scid_len"].I,
-				v["quic_pn_length"].I, v["quic_initial_packets"].I, v["quic_0rtt_detected"].I, v["quic_retry_detected"].I,
-				v["quic_spin_bit"].I, v["quic_alpn"].S, v["quic_sni"].S)
-		}
-	}
 }
 
 // qOracle is one flow an oracle names: its endpoints (sorted) and SNI.
@@ -286,7 +268,7 @@ func TestQUICSNIOracles(t *testing.T) {
 			if q != nil {
 				got = q.vals["quic_sni"].S
 			}
-			t.Logf("ndpi: %s %s %s: quic_sni %q, want %q", rel, o.a, o.b, got, o.sni)
+			t.Errorf("ndpi: %s %s %s: quic_sni %q, want %q", rel, o.a, o.b, got, o.sni)
 		}
 		for _, o := range tshark {
 			q := ours[qPair(o.a, o.b)]
@@ -298,10 +280,13 @@ func TestQUICSNIOracles(t *testing.T) {
 				ts.ok++
 				continue
 			}
-			t.Logf("tshark: %s %s %s: quic_sni %q, want %q", rel, o.a, o.b, q.vals["quic_sni"].S, o.sni)
+			t.Errorf("tshark: %s %s %s: quic_sni %q, want %q", rel, o.a, o.b, q.vals["quic_sni"].S, o.sni)
 		}
 	}
 	t.Logf("ndpi.quic_sni %d/%d, tshark.quic_sni %d/%d", nd.ok, nd.total, ts.ok, ts.total)
+	if nd.total < 30 || ts.total < 100 {
+		t.Errorf("only %d nDPI and %d tshark QUIC flows with an SNI compared", nd.total, ts.total)
+	}
 }
 
 // qLooksQUIC reports whether a datagram begins with a QUIC long header or a
@@ -682,5 +667,53 @@ func TestQUICGroupSynthetic(t *testing.T) {
 	}
 	if g.Needs&(flows.NeedPayload|flows.NeedHeads|flows.NeedBase) != flows.NeedPayload|flows.NeedHeads|flows.NeedBase {
 		t.Errorf("quic group needs %b", g.Needs)
+	}
+}
+
+// TestQUICJA4Domain: the JA4 authors' expected output for the Chrome capture
+// names the domain of the client's TCP connection to the server; the same
+// client's QUIC connection to the same server (which their tool leaves
+// without a record) must decrypt to the same name.
+func TestQUICJA4Domain(t *testing.T) {
+	corpus := qCorpus(t)
+	var recs []struct {
+		Src     string `json:"src"`
+		Dst     string `json:"dst"`
+		Dstport any    `json:"dstport"`
+		Domain  string `json:"domain"`
+	}
+	data, err := os.ReadFile(filepath.Join(corpus, "ja4", "expected", "chrome-cloudflare-quic-with-secrets.pcapng.json"))
+	if err != nil {
+		t.Skip(err)
+	}
+	if err := json.Unmarshal(data, &recs); err != nil {
+		t.Fatal(err)
+	}
+	domains := map[[2]string]string{}
+	for _, r := range recs {
+		if r.Domain != "" {
+			domains[[2]string{qNorm("[" + r.Src + "]:0"), qNorm("[" + r.Dst + "]:0")}] = r.Domain
+		}
+	}
+	n := 0
+	for _, q := range qCaptureFlows(t, filepath.Join(corpus, "ja4", "pcap", "chrome-cloudflare-quic-with-secrets.pcapng")) {
+		if q.proto != 17 || q.vals["quic_detected"].I != 1 {
+			continue
+		}
+		host := func(ep string) string {
+			ap, _ := netip.ParseAddrPort(ep)
+			return netip.AddrPortFrom(ap.Addr(), 0).String()
+		}
+		want, ok := domains[[2]string{host(q.src), host(q.dst)}]
+		if !ok {
+			continue
+		}
+		n++
+		if got := q.vals["quic_sni"].S; got != want {
+			t.Errorf("%s %s: quic_sni %q, JA4 domain %q", q.src, q.dst, got, want)
+		}
+	}
+	if n == 0 {
+		t.Error("no QUIC flow paired with a JA4 record")
 	}
 }
