@@ -506,8 +506,6 @@ var h2OverTLSExceptions = map[string]string{
 	// Bare ACKs carry 2 and 6 zero bytes at the sequence number of the
 	// hellos that follow; the reassembler keeps the first copy, so neither
 	// stream begins with a TLS record. nDPI drops such ACK payloads.
-	"heuristic_tcp_ack_payload.pcap TCP 194.226.199.61:27453 35.241.9.150:443":  "zero bytes in ACKs overlap the hellos",
-	"heuristic_tcp_ack_payload.pcap TCP 194.226.199.21:58155 52.18.127.189:443": "zero bytes in ACKs overlap the hellos",
 }
 
 // TestHTTP2CorpusALPN compares http2_detected on TCP flows with the ALPN
