@@ -1,3 +1,5 @@
+//go:build sqlite_vtable
+
 // Command jjsql runs SQL over packet captures.
 //
 //	jjsql "SELECT src_ip, dst_ip, total_packets FROM flows('x.pcap') ORDER BY 3 DESC LIMIT 10"

@@ -1,3 +1,5 @@
+//go:build sqlite_vtable
+
 package main
 
 import "strings"
