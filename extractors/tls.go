@@ -89,7 +89,10 @@ type tlsHandshake struct {
 //   - UDP and other datagrams: DTLS records, also inside TURN ChannelData
 //     or a STUN DATA attribute, with handshake fragments reassembled; the
 //     ClientHello's sender is the client. Failing that, a ClientHello
-//     decrypted from QUIC Initial packets.
+//     decrypted from QUIC Initial packets. Failing that, TLS records (not
+//     DTLS) inside a datagram, as a reliable-UDP carrier such as RDP's
+//     UDP transport (MS-RDPEUDP) sends them: each datagram is searched
+//     like the start of a TCP stream (tls.FindClientHello).
 //
 // The columns keep JoyfulJay's definitions, read from whole messages.
 // tls_handshake_packets counts packets whose payload starts with a valid
@@ -102,6 +105,9 @@ func computeTLS(f *flows.Flow, _ *flows.Config, out []schema.Value) error {
 		tlsFromDTLS(f, &hs)
 		if !hs.hasHello {
 			tlsFromQUIC(f, &hs)
+		}
+		if !hs.hasHello && !hs.hasServer {
+			tlsFromDatagrams(f, &hs)
 		}
 	}
 	fillTLS(f, &hs, out)
@@ -165,6 +171,27 @@ func tlsFromDTLS(f *flows.Flow, hs *tlsHandshake) {
 	}
 	if body, ok := tls.DTLSMessage(server, tls.TypeServerKeyExchange); ok {
 		hs.server.KeyExchange, hs.server.HasKeyExchange = tls.ParseServerKeyExchange(body)
+	}
+}
+
+func tlsFromDatagrams(f *flows.Flow, hs *tlsHandshake) {
+	client := -1
+	for dir := 0; dir < 2 && client < 0; dir++ {
+		for _, d := range f.App.Datagrams[dir] {
+			if h, _, ok := tls.FindClientHello(d.Data); ok {
+				hs.hello, hs.hasHello, hs.transport, client = h, true, tls.JA4TCP, dir
+				break
+			}
+		}
+	}
+	if client < 0 {
+		return
+	}
+	for _, d := range f.App.Datagrams[1-client] {
+		if fl, ok := tls.FindServerFlight(d.Data); ok {
+			hs.server, hs.hasServer = fl, true
+			return
+		}
 	}
 }
 

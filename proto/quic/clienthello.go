@@ -1,6 +1,6 @@
 // Package quic reads QUIC packets.
 //
-// stub until the quic branch lands: this file only fixes the signature the
+// stub until the quic branch lands: this file only fixes the signatures the
 // tls feature group calls; the quic branch replaces it with the real
 // Initial-packet decryption.
 package quic
@@ -11,5 +11,17 @@ package quic
 //
 // stub until the quic branch lands: it always reports false.
 func ClientHello(datagrams [][]byte) (hello []byte, ok bool) {
+	return nil, false
+}
+
+// ServerHello returns the TLS ServerHello handshake message (starting with
+// its type byte 2) carried in the CRYPTO frames of a server's Initial
+// packets, given the client's UDP payloads (whose first Initial's
+// Destination Connection ID the initial secrets derive from) and the
+// server's, both in order.
+//
+// stub until the quic branch lands (proposed addition to the quic
+// package's API): it always reports false.
+func ServerHello(client, server [][]byte) (hello []byte, ok bool) {
 	return nil, false
 }

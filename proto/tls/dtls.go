@@ -4,10 +4,17 @@ import "slices"
 
 // DTLSRecordHeader checks the 13-byte DTLS record header at the start of b
 // (RFC 6347 §4.1): content type 20 to 23, version 0xfeff (DTLS 1.0), 0xfefd
-// (1.2) or 0xfefc (1.3), payload length 1 to MaxRecordLen. It returns the
-// content type, the epoch and the payload length.
+// (1.2), 0xfefc (1.3) or 0x0100 (the pre-standard DTLS of OpenSSL's
+// DTLS1_BAD_VER, still used by Cisco AnyConnect), payload length 1 to
+// MaxRecordLen. It returns the content type, the epoch and the payload
+// length.
 func DTLSRecordHeader(b []byte) (typ uint8, epoch uint16, n int, ok bool) {
-	if len(b) < 13 || b[0] < ContentChangeCipherSpec || b[0] > ContentApplicationData || b[1] != 0xfe || b[2] < 0xfc || b[2] == 0xfe {
+	if len(b) < 13 || b[0] < ContentChangeCipherSpec || b[0] > ContentApplicationData {
+		return 0, 0, 0, false
+	}
+	switch u16(b[1:]) {
+	case VersionDTLS10, VersionDTLS12, VersionDTLS13, VersionDTLSBad:
+	default:
 		return 0, 0, 0, false
 	}
 	n = int(u16(b[11:]))

@@ -53,6 +53,9 @@ const (
 	VersionDTLS10 = 0xfeff
 	VersionDTLS12 = 0xfefd
 	VersionDTLS13 = 0xfefc
+	// VersionDTLSBad is the DTLS version of OpenSSL's pre-RFC DTLS
+	// (DTLS1_BAD_VER), which Cisco AnyConnect speaks.
+	VersionDTLSBad = 0x0100
 )
 
 // MaxRecordLen is the largest record payload accepted: 2^14 plus the 2048
