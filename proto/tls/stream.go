@@ -7,7 +7,7 @@ package tls
 // IMAP, POP3, FTP AUTH TLS, XMPP, LDAP), RDP's X.224 negotiation, a SOCKS or
 // HTTP CONNECT exchange. Rather than know each such protocol, the finders
 // below accept a hello at the start of the stream and, failing that, search
-// the first SearchWindow bytes for a handshake record header (0x16, version
+// the first SearchWindow bytes for the start of a handshake record header (0x16, version
 // 0x0300-0x0304, a valid length) whose first message has the wanted type and
 // parses completely. At most maxCandidates such headers are tried, so the
 // work stays linear in the window even on hostile bytes.
@@ -93,7 +93,7 @@ func findMessage(data []byte, typ uint8, parse func(body []byte) bool) int {
 	if isHandshakeStart(data, typ) && try(0) {
 		return 0
 	}
-	end := min(len(data)-6, SearchWindow)
+	end := min(len(data)-6, SearchWindow-1)
 	tries := 0
 	for i := 1; i <= end && tries < maxCandidates; i++ {
 		if data[i] != ContentHandshake || !isHandshakeStart(data[i:], typ) {
