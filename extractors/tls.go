@@ -93,6 +93,8 @@ type tlsHandshake struct {
 //     DTLS) inside a datagram, as a reliable-UDP carrier such as RDP's
 //     UDP transport (MS-RDPEUDP) sends them: each datagram is searched
 //     like the start of a TCP stream (tls.FindClientHello).
+//   - TLS carried in an OpenVPN control channel, over TCP or UDP, when
+//     nothing else was found (tls.OpenVPN).
 //
 // The columns keep JoyfulJay's definitions, read from whole messages.
 // tls_handshake_packets counts packets whose payload starts with a valid
@@ -106,6 +108,17 @@ func computeTLS(f *flows.Flow, _ *flows.Config, out []schema.Value) error {
 		if !hs.hasHello {
 			tlsFromQUIC(f, &hs)
 		}
+		if !hs.hasHello {
+			var dgs [2][flows.MaxDatagrams][]byte
+			var n [2]int
+			for dir := 0; dir < 2; dir++ {
+				for _, d := range f.App.Datagrams[dir] {
+					dgs[dir][n[dir]] = d.Data
+					n[dir]++
+				}
+			}
+			tlsFromOpenVPN(dgs[0][:n[0]], dgs[1][:n[1]], &hs)
+		}
 		if !hs.hasHello && !hs.hasServer {
 			tlsFromDatagrams(f, &hs)
 		}
@@ -115,6 +128,12 @@ func computeTLS(f *flows.Flow, _ *flows.Config, out []schema.Value) error {
 }
 
 func tlsFromTCP(f *flows.Flow, hs *tlsHandshake) {
+	defer func() {
+		if !hs.hasHello {
+			var bufs [2][tlsOpenVPNPackets][]byte
+			tlsFromOpenVPN(tls.SplitOpenVPNTCP(bufs[0][:0], f.App.Stream[0].Data), tls.SplitOpenVPNTCP(bufs[1][:0], f.App.Stream[1].Data), hs)
+		}
+	}()
 	client := 0
 	for dir := 0; dir < 2; dir++ {
 		if h, _, ok := tls.FindClientHello(f.App.Stream[dir].Data); ok {
@@ -171,6 +190,28 @@ func tlsFromDTLS(f *flows.Flow, hs *tlsHandshake) {
 	}
 	if body, ok := tls.DTLSMessage(server, tls.TypeServerKeyExchange); ok {
 		hs.server.KeyExchange, hs.server.HasKeyExchange = tls.ParseServerKeyExchange(body)
+	}
+}
+
+// tlsOpenVPNPackets bounds the OpenVPN packets read from a TCP stream.
+const tlsOpenVPNPackets = 64
+
+// tlsFromOpenVPN fills hs from the TLS bytes of an OpenVPN control
+// channel (tls.OpenVPN), given each end's OpenVPN packets.
+func tlsFromOpenVPN(a, b [][]byte, hs *tlsHandshake) {
+	var streams [2][]byte
+	streams[0], _ = tls.OpenVPN(a)
+	streams[1], _ = tls.OpenVPN(b)
+	for dir := 0; dir < 2; dir++ {
+		h, _, ok := tls.FindClientHello(streams[dir])
+		if !ok {
+			continue
+		}
+		hs.hello, hs.hasHello, hs.transport = h, true, tls.JA4TCP
+		if fl, ok := tls.FindServerFlight(streams[1-dir]); ok {
+			hs.server, hs.hasServer = fl, true
+		}
+		return
 	}
 }
 

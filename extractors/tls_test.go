@@ -285,6 +285,12 @@ func TestTLSCorpus(t *testing.T) {
 		{"TLS inside RDP's UDP transport (tshark)", "ndpi/pcap/rdp2.pcap", 54759, map[string]string{
 			"ja3": "84869b491ae5b9469d83b4c661763cd9", "tls_sni": "WIN-8QSO0D3OKBI.HARDENING.COM",
 		}},
+		{"OpenVPN over UDP, tls-auth (tshark)", "ndpi/pcap/openvpn.pcap", 51146, map[string]string{
+			"ja3": "c0a24f59cdefaddbf62109a0ea8e9079", "ja3s": "9675432e5de9910d686de62559466365", "tls_cert_count": "2",
+		}},
+		{"OpenVPN over TCP (tshark)", "ndpi/pcap/openvpn.pcap", 39772, map[string]string{
+			"ja3": "f0d20361ae57a5c81d94ac774a736a52", "ja3s": "7a2f70a16da750662fc0291d88ebddf8",
+		}},
 		{"SSLv2-compatible hello (tshark: no JA3)", "ndpi/pcap/google_ssl.pcap", 42835, map[string]string{
 			"tls_detected": "1", "tls_version": "769", "tls_cipher_count": "33", "ja3": "", "ja4": "", "tls_cipher_suite": "5",
 		}},

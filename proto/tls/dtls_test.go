@@ -113,3 +113,69 @@ func TestUnwrapDatagram(t *testing.T) {
 		})
 	}
 }
+
+// ovpnPacket builds an OpenVPN control packet: opcode, session ID, an
+// optional tls-auth block of hmac+8 bytes, ACKs, message packet ID, payload.
+func ovpnPacket(op byte, hmac int, acks []uint32, id uint32, payload []byte) []byte {
+	p := append([]byte{op << 3}, 1, 2, 3, 4, 5, 6, 7, 8)
+	if hmac > 0 {
+		p = append(p, bytes.Repeat([]byte{0xee}, hmac)...)
+		p = append(p, 0, 0, 0, 1, 0x5f, 0, 0, 0)
+	}
+	p = append(p, byte(len(acks)))
+	for _, a := range acks {
+		p = append(p, byte(a>>24), byte(a>>16), byte(a>>8), byte(a))
+	}
+	if len(acks) > 0 {
+		p = append(p, 9, 9, 9, 9, 9, 9, 9, 9)
+	}
+	p = append(p, byte(id>>24), byte(id>>16), byte(id>>8), byte(id))
+	return append(p, payload...)
+}
+
+func TestOpenVPN(t *testing.T) {
+	hello := record(ContentHandshake, VersionTLS10, handshake(TypeClientHello, specHello().body()))
+	pieces := [][]byte{hello[:100], hello[100:200], hello[200:]}
+	build := func(hmac int, order []int) [][]byte {
+		pk := [][]byte{ovpnPacket(ovpnHardResetClientV2, hmac, nil, 0, nil)}
+		for _, i := range order {
+			pk = append(pk, ovpnPacket(ovpnControl, hmac, []uint32{uint32(i)}, uint32(i+1), pieces[i]))
+		}
+		return pk
+	}
+	ack := []byte{ovpnAckOpcode << 3, 1, 2, 3, 4, 5, 6, 7, 8, 1, 0, 0, 0, 0, 9, 9, 9, 9, 9, 9, 9, 9}
+	tests := []struct {
+		name    string
+		packets [][]byte
+		ok      bool
+	}{
+		{"in order", build(0, []int{0, 1, 2}), true},
+		{"tls-auth SHA-1", build(20, []int{0, 1, 2}), true},
+		{"tls-auth SHA-512", build(64, []int{0, 1, 2}), true},
+		{"reordered and retransmitted", build(0, []int{1, 0, 0, 2, 1}), true},
+		{"with ACK packets", append(build(0, []int{0, 1})[:2], ack, build(0, []int{0, 1, 2})[2], build(0, []int{0, 1, 2})[3]), true},
+		{"a piece missing", build(0, []int{0, 2}), false},
+		{"no hard reset first", build(0, []int{0, 1, 2})[1:], false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, ok := OpenVPN(tc.packets)
+			if complete := ok && bytes.Equal(got, hello); complete != tc.ok {
+				t.Fatalf("OpenVPN: ok %v, %d bytes; want the whole hello %v", ok, len(got), tc.ok)
+			}
+		})
+	}
+	// Over TCP each packet has a 2-byte length prefix.
+	var stream []byte
+	for _, p := range build(20, []int{0, 1, 2}) {
+		stream = append(stream, be16(uint16(len(p)))...)
+		stream = append(stream, p...)
+	}
+	packets := SplitOpenVPNTCP(nil, append(stream, 0, 50, 1)) // and a cut packet
+	if len(packets) != 4 {
+		t.Fatalf("SplitOpenVPNTCP: %d packets, want 4", len(packets))
+	}
+	if got, ok := OpenVPN(packets); !ok || !bytes.Equal(got, hello) {
+		t.Errorf("OpenVPN over TCP: ok %v, %d bytes", ok, len(got))
+	}
+}

@@ -112,12 +112,19 @@ func FuzzDatagrams(f *testing.F) {
 	f.Add(whole, 0)
 	f.Add(two, len(two)/2)
 	f.Add(slices.Concat([]byte{0x40, 0x01}, be16(uint16(len(whole))), whole), 3)
+	hello := record(ContentHandshake, VersionTLS10, handshake(TypeClientHello, specHello().body()))
+	ovpn := slices.Concat(ovpnPacket(ovpnHardResetClientV2, 20, nil, 0, nil), ovpnPacket(ovpnControl, 20, []uint32{0}, 1, hello))
+	f.Add(ovpn, 42)
 	f.Fuzz(func(t *testing.T, b []byte, cut int) {
 		// One datagram, or two when cut falls inside b.
 		dgs := [][]byte{b}
 		if cut > 0 && cut < len(b) {
 			dgs = [][]byte{b[:cut], b[cut:]}
 		}
+		if s, ok := OpenVPN(dgs); ok && len(s) > len(b) {
+			t.Fatalf("OpenVPN returned %d bytes from %d", len(s), len(b))
+		}
+		OpenVPN(SplitOpenVPNTCP(nil, b))
 		for i, d := range dgs {
 			if u := UnwrapDatagram(d); u != nil {
 				if !bytes.Contains(d, u) {
