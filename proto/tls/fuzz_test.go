@@ -101,6 +101,10 @@ func FuzzClientHello(f *testing.F) {
 			t.Fatalf("FindClientHello offset %d out of %d bytes", at, len(b))
 		}
 		FindServerFlight(b)
+		if h, ok := ClientHelloFrom(b); ok {
+			h.JA4(JA4TCP)
+		}
+		ServerHelloFrom(b)
 	})
 }
 

@@ -11,6 +11,13 @@ package tls
 // 0x0300-0x0304, a valid length) whose first message has the wanted type and
 // parses completely. At most maxCandidates such headers are tried, so the
 // work stays linear in the window even on hostile bytes.
+//
+// Only whole messages are read. A capture that starts mid-stream gives a
+// stream that starts at its first data segment: a hello that begins there
+// (or within the window) is read, anything else is not. A hole in the
+// stream ends it (flows.Stream stops at a gap), so a hello cut by a hole is
+// not read rather than read in part; the server's messages complete before
+// a hole still are.
 
 // SearchWindow is how far into a stream a hello is looked for.
 const SearchWindow = 8 << 10
@@ -112,4 +119,54 @@ func findMessage(data []byte, typ uint8, parse func(body []byte) bool) int {
 func isHandshakeStart(b []byte, typ uint8) bool {
 	t, _, ok := RecordHeader(b)
 	return ok && t == ContentHandshake && len(b) > 5 && b[5] == typ
+}
+
+// ClientHelloFrom reads a ClientHello from bytes of unknown framing, such
+// as a packet payload handed to a SQL function: TLS records (by the rule of
+// FindClientHello), a DTLS datagram (also inside STUN or TURN), or a bare
+// handshake message (type 1, 24-bit length, body). The message must be
+// complete.
+func ClientHelloFrom(b []byte) (ClientHello, bool) {
+	if h, _, ok := FindClientHello(b); ok {
+		return h, true
+	}
+	if d := UnwrapDatagram(b); d != nil {
+		if body, ok := DTLSMessage([][]byte{d}, TypeClientHello); ok {
+			h, err := ParseClientHello(body, true)
+			return h, err == nil
+		}
+	}
+	if body, ok := bareMessage(b, TypeClientHello); ok {
+		h, err := ParseClientHello(body, false)
+		return h, err == nil
+	}
+	return ClientHello{}, false
+}
+
+// ServerHelloFrom reads a ServerHello from bytes of unknown framing, as
+// ClientHelloFrom does.
+func ServerHelloFrom(b []byte) (ServerHello, bool) {
+	if fl, ok := FindServerFlight(b); ok {
+		return fl.Hello, true
+	}
+	if d := UnwrapDatagram(b); d != nil {
+		if body, ok := DTLSMessage([][]byte{d}, TypeServerHello); ok {
+			s, err := ParseServerHello(body)
+			return s, err == nil
+		}
+	}
+	if body, ok := bareMessage(b, TypeServerHello); ok {
+		s, err := ParseServerHello(body)
+		return s, err == nil
+	}
+	return ServerHello{}, false
+}
+
+// bareMessage returns the body of the handshake message of type typ that
+// b holds exactly.
+func bareMessage(b []byte, typ uint8) ([]byte, bool) {
+	if len(b) < 4 || b[0] != typ || 4+u24(b[1:]) != len(b) {
+		return nil, false
+	}
+	return b[4:], true
 }

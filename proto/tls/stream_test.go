@@ -199,3 +199,39 @@ func TestParseCertificate(t *testing.T) {
 		})
 	}
 }
+
+func TestHelloFrom(t *testing.T) {
+	body := specHello().body()
+	msg := handshake(TypeClientHello, body)
+	dbody := dtlsHelloSpec().body()
+	dtls := dtlsRecord(ContentHandshake, VersionDTLS10, 0, fragmentBytes(TypeClientHello, 0, dbody, 0, len(dbody)))
+	tests := []struct {
+		name string
+		b    []byte
+		sni  string // "" when nothing is found
+	}{
+		{"record", record(ContentHandshake, VersionTLS10, msg), "example.com"},
+		{"bare message", msg, "example.com"},
+		{"bare message with trailing bytes", append(slices.Clone(msg), 0), ""},
+		{"DTLS datagram", dtls, "turn.example"},
+		{"cut record", record(ContentHandshake, VersionTLS10, msg)[:100], ""},
+		{"garbage", []byte{1, 0, 0}, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			h, ok := ClientHelloFrom(tc.b)
+			if ok != (tc.sni != "") || h.SNI() != tc.sni {
+				t.Errorf("ClientHelloFrom: ok %v SNI %q, want %q", ok, h.SNI(), tc.sni)
+			}
+		})
+	}
+	sh := handshake(TypeServerHello, serverHelloBody(VersionTLS12, 0xc02f, nil))
+	for name, b := range map[string][]byte{"record": record(ContentHandshake, VersionTLS12, sh), "bare": sh} {
+		if s, ok := ServerHelloFrom(b); !ok || s.CipherSuite != 0xc02f {
+			t.Errorf("ServerHelloFrom(%s): ok %v cipher %#04x", name, ok, s.CipherSuite)
+		}
+	}
+	if _, ok := ServerHelloFrom(msg); ok {
+		t.Error("ServerHelloFrom accepted a ClientHello")
+	}
+}
