@@ -104,36 +104,13 @@ func computeTLS(f *flows.Flow, _ *flows.Config, out []schema.Value) error {
 	if f.Proto == 6 {
 		tlsFromTCP(f, &hs)
 	} else if len(f.App.Datagrams[0]) > 0 || len(f.App.Datagrams[1]) > 0 {
-		tlsFromDTLS(f, &hs)
-		if !hs.hasHello {
-			tlsFromQUIC(f, &hs)
-		}
-		if !hs.hasHello {
-			var dgs [2][flows.MaxDatagrams][]byte
-			var n [2]int
-			for dir := 0; dir < 2; dir++ {
-				for _, d := range f.App.Datagrams[dir] {
-					dgs[dir][n[dir]] = d.Data
-					n[dir]++
-				}
-			}
-			tlsFromOpenVPN(dgs[0][:n[0]], dgs[1][:n[1]], &hs)
-		}
-		if !hs.hasHello && !hs.hasServer {
-			tlsFromDatagrams(f, &hs)
-		}
+		tlsFromUDP(f, &hs)
 	}
 	fillTLS(f, &hs, out)
 	return nil
 }
 
 func tlsFromTCP(f *flows.Flow, hs *tlsHandshake) {
-	defer func() {
-		if !hs.hasHello {
-			var bufs [2][tlsOpenVPNPackets][]byte
-			tlsFromOpenVPN(tls.SplitOpenVPNTCP(bufs[0][:0], f.App.Stream[0].Data), tls.SplitOpenVPNTCP(bufs[1][:0], f.App.Stream[1].Data), hs)
-		}
-	}()
 	client := 0
 	for dir := 0; dir < 2; dir++ {
 		if h, _, ok := tls.FindClientHello(f.App.Stream[dir].Data); ok {
@@ -145,6 +122,32 @@ func tlsFromTCP(f *flows.Flow, hs *tlsHandshake) {
 		hs.server, hs.hasServer = fl, true
 	} else if !hs.hasHello {
 		hs.server, hs.hasServer = tls.FindServerFlight(f.App.Stream[0].Data)
+	}
+	if !hs.hasHello {
+		var bufs [2][tlsOpenVPNPackets][]byte
+		tlsFromOpenVPN(tls.SplitOpenVPNTCP(bufs[0][:0], f.App.Stream[0].Data),
+			tls.SplitOpenVPNTCP(bufs[1][:0], f.App.Stream[1].Data), hs)
+	}
+}
+
+func tlsFromUDP(f *flows.Flow, hs *tlsHandshake) {
+	tlsFromDTLS(f, hs)
+	if !hs.hasHello {
+		tlsFromQUIC(f, hs)
+	}
+	if !hs.hasHello {
+		var bufs [2][flows.MaxDatagrams][]byte
+		var dgs [2][][]byte
+		for dir := 0; dir < 2; dir++ {
+			dgs[dir] = bufs[dir][:0]
+			for _, d := range f.App.Datagrams[dir] {
+				dgs[dir] = append(dgs[dir], d.Data)
+			}
+		}
+		tlsFromOpenVPN(dgs[0], dgs[1], hs)
+	}
+	if !hs.hasHello && !hs.hasServer {
+		tlsFromDatagrams(f, hs)
 	}
 }
 
