@@ -13,6 +13,7 @@ func init() {
 	register(&Group{
 		ID:       "tls",
 		Features: tlsFeatures(),
+		Aliases:  map[string]string{"ja3_hash": "ja3", "ja3s_hash": "ja3s"},
 		Extra: []schema.Feature{
 			{Name: "ja4", Group: "tls", Type: schema.Text, Profile: schema.NoProfile,
 				Doc: "JA4 client fingerprint (FoxIO JA4 TLS client specification) of the ClientHello: t (TCP), q (QUIC) or d (DTLS) prefix; empty if none."},

@@ -84,6 +84,7 @@ type clientScan struct {
 	complete  int // length of the complete hello message, 0 while incomplete
 	zeroRTT   bool
 	grease    uint32 // a reserved version whose Initials opened
+	keyDCID   []byte // DCID the Initial keys of the connection derive from
 }
 
 // scanClient removes the protection of the client Initial packets in
@@ -175,6 +176,7 @@ func scanClient(datagrams [][]byte) *clientScan {
 				}
 				s.opened, s.first, s.pnLen = true, f.h, o.PNLen
 			}
+			s.keyDCID = cur
 			if Reserved(f.h.Version) && s.grease == 0 {
 				s.grease = f.h.Version
 			}
@@ -240,6 +242,59 @@ func ClientHello(datagrams [][]byte) (hello []byte, ok bool) {
 		return nil, false
 	}
 	return append([]byte(nil), msg...), true
+}
+
+// ServerHello returns the TLS ServerHello handshake message (type byte 0x02,
+// 3-byte length and body) that the server's Initial packets carry, given the
+// client's and the server's UDP payloads in order. The server's Initial keys
+// derive from the DCID of the client's Initial that opened (RFC 9001 5.2)
+// and the connection's version; CRYPTO frames are reassembled by offset.
+// ok is false when the client's Initials do not open or no complete
+// ServerHello is found. hello is a new slice.
+func ServerHello(client, server [][]byte) (hello []byte, ok bool) {
+	c := scanClient(client)
+	if !c.opened || c.v == nil || c.v.chlo || c.keyDCID == nil {
+		return nil, false
+	}
+	v := lookup(c.first.Version)
+	if v == nil || Reserved(c.first.Version) {
+		v = c.v
+	}
+	keys, err := v.keys(c.keyDCID, true)
+	if err != nil {
+		return nil, false
+	}
+	var (
+		stream cryptoStream
+		hs     []LongHeader
+		tries  int
+	)
+	for i, d := range server {
+		if i >= maxDatagrams || tries >= maxOpens {
+			break
+		}
+		hs = Coalesced(hs[:0], d)
+		for j := range hs {
+			h := &hs[j]
+			if h.Type != TypeInitial || h.Version != c.first.Version {
+				continue
+			}
+			tries++
+			o, err := keys.Open(h)
+			if err != nil {
+				continue
+			}
+			_ = walkFrames(o.Payload, v, stream.add)
+			b := stream.prefix()
+			if len(b) >= 4 && b[0] == 0x02 {
+				n := 4 + (int(b[1])<<16 | int(b[2])<<8 | int(b[3]))
+				if n <= len(b) {
+					return append([]byte(nil), b[:n]...), true
+				}
+			}
+		}
+	}
+	return nil, false
 }
 
 // Conn is what the first datagrams of a flow show of a QUIC connection.
