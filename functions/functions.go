@@ -19,9 +19,10 @@ type Func struct {
 
 // All returns every function, in a fixed order.
 func All() []Func {
-	return []Func{
+	fs := []Func{
 		{"entropy", "Shannon entropy of a blob or text in bits per byte (0.0 to 8.0); NULL for NULL or an empty blob", entropyFunc},
 	}
+	return append(fs, tlsFuncs()...)
 }
 
 // bytesOf returns the bytes of a blob or text argument.

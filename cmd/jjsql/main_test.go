@@ -175,3 +175,22 @@ func TestFunctions(t *testing.T) {
 		t.Errorf("entropy over packets.payload: code %d, out %q; want some high-entropy (TLS) payloads", code, out)
 	}
 }
+
+// TestTLSFunctions: ja3() over packets.payload gives the same fingerprints
+// as the flows' ja3 column on the sample (whose ClientHellos fit one segment).
+func TestTLSFunctions(t *testing.T) {
+	p := sampleFile(t)
+	a, errs, code := jj(t, "--format", "csv", "SELECT DISTINCT ja3(payload) AS j FROM packets('"+p+"') WHERE ja3(payload) IS NOT NULL ORDER BY 1")
+	b, _, _ := jj(t, "--format", "csv", "SELECT DISTINCT ja3 AS j FROM flows('"+p+"') WHERE ja3 <> '' ORDER BY 1")
+	if code != 0 || a != b || strings.Count(a, "\n") < 3 {
+		t.Errorf("ja3(payload): code %d stderr %q\n got %q\nwant %q", code, errs, a, b)
+	}
+	out, _, _ := jj(t, "--format", "csv", "SELECT ja3(x'00'), ja4('not tls'), tls_sni(NULL), ja3s(x'160303')")
+	if out != "ja3(x'00'),ja4('not tls'),tls_sni(NULL),ja3s(x'160303')\n,,,\n" {
+		t.Errorf("bad blobs: %q, want NULLs", out)
+	}
+	out, _, _ = jj(t, "--format", "csv", "SELECT DISTINCT tls_sni(payload) FROM packets('"+p+"') WHERE tls_sni(payload) <> ''")
+	if out != "tls_sni(payload)\nexample.test\n" {
+		t.Errorf("tls_sni(payload) = %q", out)
+	}
+}
