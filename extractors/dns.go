@@ -40,7 +40,7 @@ const maxDNSTCPMessages = 64
 // fields), dns_recursion_available, and the minimum and maximum TTL of the
 // answer records whose fixed fields were read (0 without any). Without a
 // response they keep JoyfulJay's defaults (-1 for the code, else 0, false,
-// ”). Over TCP the responder's messages are searched before the
+// empty text). Over TCP the responder's messages are searched before the
 // initiator's.
 func computeDNS(f *flows.Flow, _ *flows.Config, out []schema.Value) error {
 	var first, resp []byte
@@ -144,14 +144,15 @@ func dnsTCPMessages(f *flows.Flow) (first, resp []byte) {
 	if firstDir < 0 {
 		return nil, nil
 	}
-	first = tcpDNSMessage(f.App.Stream[firstDir].Data, 0)
+	first = tcpDNSMessage(&f.App.Stream[firstDir], 0)
 	if first == nil {
-		first = tcpDNSMessage(f.App.Stream[1-firstDir].Data, 0)
+		first = tcpDNSMessage(&f.App.Stream[1-firstDir], 0)
 	}
 	for _, d := range [2]int{1, 0} {
-		data := f.App.Stream[d].Data
+		s := &f.App.Stream[d]
+		data := s.Data
 		for k, off := 0, 0; k < maxDNSTCPMessages && off+2 <= len(data); k++ {
-			m := tcpDNSMessage(data, off)
+			m := tcpDNSMessage(s, off)
 			if m == nil {
 				break
 			}
@@ -164,17 +165,25 @@ func dnsTCPMessages(f *flows.Flow) (first, resp []byte) {
 	return first, nil
 }
 
-// tcpDNSMessage returns the length-prefixed message at off in a TCP stream
-// (cut at the end of the stream), or nil when fewer than 12 of its bytes
-// are there or its length is below 12.
-func tcpDNSMessage(data []byte, off int) []byte {
+// tcpDNSMessage returns the length-prefixed message at off in a TCP stream,
+// or nil when its length is below 12 or the stream ends before it does
+// without a hole or the byte budget to explain it. A message cut by a hole
+// or the budget is returned as far as it goes when 12 of its bytes are
+// there.
+func tcpDNSMessage(s *flows.Stream, off int) []byte {
+	data := s.Data
 	if off+2 > len(data) {
 		return nil
 	}
 	n := int(binary.BigEndian.Uint16(data[off:]))
 	m := data[off+2:]
-	if n < dns.HeaderLen || len(m) < dns.HeaderLen {
+	switch {
+	case n < dns.HeaderLen:
+		return nil
+	case n <= len(m):
+		return m[:n]
+	case !s.Done() || len(m) < dns.HeaderLen:
 		return nil
 	}
-	return m[:min(n, len(m))]
+	return m
 }

@@ -17,14 +17,15 @@ type Side struct {
 
 // Conn reads the cleartext start of both directions of a connection,
 // client and server being each side's reassembled stream. A server may send
-// lines before its banner. A stream without a banner is still read when it
+// lines before its banner (RFC 4253 section 4.2); they are skipped when the
+// client's stream starts with a banner. A stream without a banner is still read when it
 // starts with a whole KEXINIT packet (a capture that began after the
 // banners). Protocol 1 is assumed when either banner announces it (see
 // Banner.IsSSH1).
 func Conn(client, server []byte) (c, s Side) {
 	var cEnd, sEnd int
 	c.Banner, cEnd, c.HasBanner = FindBanner(client, false)
-	s.Banner, sEnd, s.HasBanner = FindBanner(server, true)
+	s.Banner, sEnd, s.HasBanner = FindBanner(server, c.HasBanner)
 	v1 := c.Banner.IsSSH1() || s.Banner.IsSSH1()
 	c.read(client, cEnd, v1, MsgV1SessionKey)
 	s.read(server, sEnd, v1, MsgV1PublicKey)
