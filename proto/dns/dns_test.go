@@ -150,11 +150,10 @@ func TestParse(t *testing.T) {
 		ptr(16).rr(2, 7, 0xC0, 12).
 		raw(0).rr(41, 0)
 	tests := []struct {
-		name    string
-		msg     []byte
-		err     error
-		want    Message
-		wantErr bool
+		name string
+		msg  []byte
+		err  error
+		want Message
 	}{
 		{name: "response", msg: resp, want: Message{
 			Header:      Header{ID: 0xBEEF, Flags: 0x8180, QDCount: 1, ANCount: 3, NSCount: 1, ARCount: 1},

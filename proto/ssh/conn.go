@@ -18,10 +18,11 @@ type Side struct {
 // Conn reads the cleartext start of both directions of a connection,
 // client and server being each side's reassembled stream. A server may send
 // lines before its banner (RFC 4253 section 4.2); they are skipped when the
-// client's stream starts with a banner. A stream without a banner is still read when it
-// starts with a whole KEXINIT packet (a capture that began after the
-// banners). Protocol 1 is assumed when either banner announces it (see
-// Banner.IsSSH1).
+// client's stream starts with a banner (so that text protocols quoting
+// "SSH-" on a later line are not taken for SSH). A stream without a banner
+// is still read when it starts with a whole KEXINIT packet (a capture that
+// began after the banners). Protocol 1 is assumed when either banner
+// announces it (see Banner.IsSSH1).
 func Conn(client, server []byte) (c, s Side) {
 	var cEnd, sEnd int
 	c.Banner, cEnd, c.HasBanner = FindBanner(client, false)
