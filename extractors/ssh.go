@@ -1,6 +1,8 @@
 package extractors
 
 import (
+	"slices"
+
 	"github.com/jjsql/jjsql/flows"
 	"github.com/jjsql/jjsql/proto/ssh"
 	"github.com/jjsql/jjsql/schema"
@@ -144,9 +146,25 @@ func streamStarts(f *flows.Flow) (start [2]uint32, ok [2]bool) {
 // computeSSH). cd is the client's stream index.
 func sshPacketCounts(f *flows.Flow, cd int, c, s *ssh.Side) (kex, enc int64) {
 	start, ok := streamStarts(f)
-	var sides [2]*ssh.Side
-	sides[cd], sides[1-cd] = c, s
 	v1 := c.Banner.IsSSH1() || s.Banner.IsSSH1()
+	// Per direction: stream offsets where key exchange messages start
+	// (ascending), and where encrypted data starts.
+	var (
+		kexAt     [2][]int64
+		encrypted [2]int64
+	)
+	for d, sd := range [2]*ssh.Side{c, s} {
+		dir := cd
+		if d == 1 {
+			dir = 1 - cd
+		}
+		for _, p := range sd.Packets {
+			if isKexMessage(p.Type, v1) {
+				kexAt[dir] = append(kexAt[dir], int64(p.Start))
+			}
+		}
+		encrypted[dir] = int64(sd.Encrypted)
+	}
 	for i := range f.Base {
 		b := &f.Base[i]
 		if !b.HasFlags || b.Payload == 0 || i >= len(f.TCP) {
@@ -159,16 +177,15 @@ func sshPacketCounts(f *flows.Flow, cd int, c, s *ssh.Side) (kex, enc int64) {
 		if !ok[d] {
 			continue
 		}
-		sd := sides[d]
 		lo := int64(int32(f.TCP[i].Seq - start[d]))
 		hi := lo + int64(b.Payload)
-		for _, p := range sd.Packets {
-			if int64(p.Start) >= lo && int64(p.Start) < hi && isKexMessage(p.Type, v1) {
+		if at := kexAt[d]; len(at) > 0 {
+			j, _ := slices.BinarySearch(at, lo)
+			if j < len(at) && at[j] < hi {
 				kex++
-				break
 			}
 		}
-		if sd.Encrypted >= 0 && hi > int64(sd.Encrypted) {
+		if encrypted[d] >= 0 && hi > encrypted[d] {
 			enc++
 		}
 	}
