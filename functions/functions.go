@@ -22,7 +22,8 @@ func All() []Func {
 	fs := []Func{
 		{"entropy", "Shannon entropy of a blob or text in bits per byte (0.0 to 8.0); NULL for NULL or an empty blob", entropyFunc},
 	}
-	return append(fs, tlsFuncs()...)
+	fs = append(fs, tlsFuncs()...)
+	return append(fs, sshFuncs()...)
 }
 
 // bytesOf returns the bytes of a blob or text argument.

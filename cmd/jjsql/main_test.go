@@ -194,3 +194,19 @@ func TestTLSFunctions(t *testing.T) {
 		t.Errorf("tls_sni(payload) = %q", out)
 	}
 }
+
+// TestHASSHFunctions: hassh() over packets.payload agrees with the flows'
+// ssh_hassh on the sample's SSH session (KEXINIT in one segment).
+func TestHASSHFunctions(t *testing.T) {
+	p := sampleFile(t)
+	a, errs, code := jj(t, "--format", "csv", "SELECT DISTINCT hassh(payload) FROM packets('"+p+"') WHERE src_port = 50500 AND hassh(payload) IS NOT NULL")
+	b, _, _ := jj(t, "--format", "csv", "SELECT DISTINCT ssh_hassh FROM flows('"+p+"') WHERE ssh_hassh <> ''")
+	if code != 0 || strings.Count(a, "\n") != 2 || strings.Split(a, "\n")[1] != strings.Split(b, "\n")[1] {
+		t.Errorf("hassh(payload): code %d stderr %q got %q, flows give %q", code, errs, a, b)
+	}
+	c, _, _ := jj(t, "--format", "csv", "SELECT DISTINCT hassh_server(payload) FROM packets('"+p+"') WHERE src_port = 22 AND hassh_server(payload) IS NOT NULL")
+	d, _, _ := jj(t, "--format", "csv", "SELECT DISTINCT ssh_hassh_server FROM flows('"+p+"') WHERE ssh_hassh_server <> ''")
+	if strings.Count(c, "\n") != 2 || strings.Split(c, "\n")[1] != strings.Split(d, "\n")[1] {
+		t.Errorf("hassh_server(payload) = %q, flows give %q", c, d)
+	}
+}
