@@ -84,7 +84,6 @@ type clientScan struct {
 	complete  int // length of the complete hello message, 0 while incomplete
 	zeroRTT   bool
 	grease    uint32 // a reserved version whose Initials opened
-	keyDCID   []byte // DCID the Initial keys of the connection derive from
 }
 
 // scanClient removes the protection of the client Initial packets in
@@ -176,7 +175,6 @@ func scanClient(datagrams [][]byte) *clientScan {
 				}
 				s.opened, s.first, s.pnLen = true, f.h, o.PNLen
 			}
-			s.keyDCID = cur
 			if Reserved(f.h.Version) && s.grease == 0 {
 				s.grease = f.h.Version
 			}
@@ -253,22 +251,46 @@ func ClientHello(datagrams [][]byte) (hello []byte, ok bool) {
 // ServerHello is found. hello is a new slice.
 func ServerHello(client, server [][]byte) (hello []byte, ok bool) {
 	c := scanClient(client)
-	if !c.opened || c.v == nil || c.v.chlo || c.keyDCID == nil {
+	if !c.opened || c.v == nil || c.v.chlo {
 		return nil, false
 	}
-	v := lookup(c.first.Version)
-	if v == nil || Reserved(c.first.Version) {
-		v = c.v
-	}
-	keys, err := v.keys(c.keyDCID, true)
-	if err != nil {
-		return nil, false
+	// The server's keys derive from the DCID of the client Initial it
+	// answers (the first one, or the one sent after a Retry) and from the
+	// version of the server's Initial (after version negotiation, not
+	// necessarily the client's first): try each DCID the client used.
+	type verKeys struct {
+		ver  uint32
+		keys []*Keys
 	}
 	var (
 		stream cryptoStream
 		hs     []LongHeader
 		tries  int
+		good   *Keys
+		byVer  []verKeys
 	)
+	keysFor := func(ver uint32) ([]*Keys, *version) {
+		v := lookup(ver)
+		if v == nil || v.chlo {
+			return nil, nil
+		}
+		for _, vk := range byVer {
+			if vk.ver == ver {
+				return vk.keys, v
+			}
+		}
+		if len(byVer) >= 4 {
+			return nil, nil
+		}
+		var ks []*Keys
+		for _, dcid := range c.dcids {
+			if k, err := v.keys(dcid, true); err == nil {
+				ks = append(ks, k)
+			}
+		}
+		byVer = append(byVer, verKeys{ver, ks})
+		return ks, v
+	}
 	for i, d := range server {
 		if i >= maxDatagrams || tries >= maxOpens {
 			break
@@ -276,12 +298,24 @@ func ServerHello(client, server [][]byte) (hello []byte, ok bool) {
 		hs = Coalesced(hs[:0], d)
 		for j := range hs {
 			h := &hs[j]
-			if h.Type != TypeInitial || h.Version != c.first.Version {
+			if h.Type != TypeInitial {
 				continue
 			}
-			tries++
-			o, err := keys.Open(h)
-			if err != nil {
+			keys, v := keysFor(h.Version)
+			var o Opened
+			opened := false
+			for _, k := range keys {
+				if good != nil && k != good {
+					continue
+				}
+				tries++
+				var err error
+				if o, err = k.Open(h); err == nil {
+					good, opened = k, true
+					break
+				}
+			}
+			if !opened {
 				continue
 			}
 			_ = walkFrames(o.Payload, v, stream.add)
