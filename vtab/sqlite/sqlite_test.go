@@ -171,6 +171,22 @@ func TestLaziness(t *testing.T) {
 		t.Errorf("timing filter: compute calls %v, want timing x%d only", st.ComputeCalls, flowsN)
 	}
 
+	// A fingerprint column runs only the tls group (stream reassembly and
+	// packet heads), and a dns column only dns.
+	queryInt(t, db, "SELECT count(*) FROM flows(?) WHERE ja3 <> ''", p)
+	st = rec.last(t)
+	if len(st.ComputeCalls) != 1 || st.ComputeCalls["tls"] != uint64(flowsN) {
+		t.Errorf("ja3: compute calls %v, want tls x%d only", st.ComputeCalls, flowsN)
+	}
+	if st.Work.BytesKept == 0 {
+		t.Error("ja3: no payload kept")
+	}
+	tlsBytes := st.Work.BytesKept
+	queryInt(t, db, "SELECT count(*) FROM flows(?) WHERE iat_mean > 0", p)
+	if st = rec.last(t); st.Work.BytesKept >= tlsBytes/2 {
+		t.Errorf("timing column keeps %d bytes, the tls scan %d: payload kept without need", st.Work.BytesKept, tlsBytes)
+	}
+
 	// SELECT * runs every group.
 	rows, err := db.Query("SELECT * FROM flows(?)", p)
 	if err != nil {
