@@ -48,6 +48,7 @@ measure "cat (read limit)" cat "$CAP"
 measure "count(*) packets" "$JJ" --format csv "SELECT count(*) FROM packets('$CAP')"
 measure "count(*) flows" "$JJ" --format csv "SELECT count(*) FROM flows('$CAP')"
 measure "flow_meta columns" "$JJ" --format csv "SELECT src_ip, dst_ip, src_port, dst_port, protocol, total_packets, total_bytes, duration FROM flows('$CAP')"
+measure "SELECT ja3, count(*) GROUP BY 1" "$JJ" --format csv "SELECT ja3, count(*) FROM flows('$CAP') GROUP BY 1"
 measure "timing+size+tcp columns" "$JJ" --format csv "SELECT iat_mean, pkt_len_mean, tcp_syn_count FROM flows('$CAP')"
 measure "SELECT * flows" "$JJ" --format csv "SELECT * FROM flows('$CAP')"
 if command -v tshark >/dev/null 2>&1; then
