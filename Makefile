@@ -19,6 +19,8 @@ demo: build
 	@./$(BIN) --format table "SELECT src_ip, src_port, dst_ip, dst_port, protocol, total_packets, total_bytes, round(duration,3) AS duration FROM flows('testdata/sample.pcap') ORDER BY total_bytes DESC LIMIT 12"
 	@echo '$$ jjsql "SELECT protocol, count(*) AS flows, sum(total_packets) AS packets FROM flows('"'"'testdata/sample.pcap'"'"') GROUP BY 1"'
 	@./$(BIN) --format table "SELECT protocol, count(*) AS flows, sum(total_packets) AS packets FROM flows('testdata/sample.pcap') GROUP BY 1"
+	@echo '$$ jjsql "SELECT dst_port, tls_sni, ja3, ja4, ssh_hassh, dns_query_name FROM flows('"'"'testdata/sample.pcap'"'"') WHERE tls_detected OR ssh_detected OR dns_detected"'
+	@./$(BIN) --format table "SELECT dst_port, tls_sni, ja3, ja4, ssh_hassh, dns_query_name FROM flows('testdata/sample.pcap') WHERE tls_detected OR ssh_detected OR dns_detected"
 
 test: vet fmtcheck depcheck
 	$(GO) test -race -tags $(TAGS) -count=1 $(PKGS)
