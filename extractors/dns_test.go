@@ -48,7 +48,7 @@ func TestDNSCorpusResponses(t *testing.T) {
 						maxTTL = int(a.TTL)
 					}
 				}
-				got := sdRun(t, "dns", f)
+				got := cCompute(t, "dns", f)
 				t.Run(flows.Addr(f.InitIP, f.IPv6).String(), func(t *testing.T) {
 					sdCheck(t, got, map[string]any{
 						"dns_detected": true, "dns_is_response": true,
@@ -118,7 +118,7 @@ func TestDNSCorpus(t *testing.T) {
 			} else {
 				f = flowByPort(t, fs, 17, 53)
 			}
-			sdCheck(t, sdRun(t, "dns", f), tc.want)
+			sdCheck(t, cCompute(t, "dns", f), tc.want)
 		})
 	}
 }
@@ -227,7 +227,7 @@ func TestDNSSynthetic(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			sdCheck(t, sdRun(t, "dns", sdAssemble(t, tc.pkts())), tc.want)
+			sdCheck(t, cCompute(t, "dns", sdAssemble(t, tc.pkts())), tc.want)
 		})
 	}
 }

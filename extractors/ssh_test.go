@@ -11,25 +11,6 @@ import (
 	"github.com/jjsql/jjsql/schema"
 )
 
-// sdRun computes group id on f and returns its values by column name.
-func sdRun(t *testing.T, id string, f *flows.Flow) map[string]schema.Value {
-	t.Helper()
-	g := Lookup(id)
-	out := make([]schema.Value, len(g.Features))
-	cfg := flows.DefaultConfig()
-	if err := g.Compute(f, &cfg, out); err != nil {
-		t.Fatalf("%s: %v", id, err)
-	}
-	m := make(map[string]schema.Value, len(out))
-	for i, feat := range g.Features {
-		if out[i].Kind != feat.Type {
-			t.Errorf("%s.%s: kind %v, want %v", id, feat.Name, out[i].Kind, feat.Type)
-		}
-		m[feat.Name] = out[i]
-	}
-	return m
-}
-
 // sdCheck compares values with want (bool, int64 or string per column).
 func sdCheck(t *testing.T, got map[string]schema.Value, want map[string]any) {
 	t.Helper()
@@ -118,7 +99,7 @@ func TestSSHCorpus(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.capture, func(t *testing.T) {
 			fs := captureFlows(t, filepath.Join(corpus, tc.capture), conformanceConfig(), PlanGroups("ssh", "dns").Needs)
-			got := sdRun(t, "ssh", flowByPort(t, fs, 6, tc.port))
+			got := cCompute(t, "ssh", flowByPort(t, fs, 6, tc.port))
 			sdCheck(t, got, tc.want)
 		})
 	}
@@ -290,7 +271,7 @@ func TestSSHSynthetic(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			sdCheck(t, sdRun(t, "ssh", sdAssemble(t, tc.pkts())), tc.want)
+			sdCheck(t, cCompute(t, "ssh", sdAssemble(t, tc.pkts())), tc.want)
 		})
 	}
 }
