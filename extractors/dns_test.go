@@ -18,7 +18,7 @@ import (
 // datagram gopacket decodes as a response gives the RCODE, the section
 // counts, RA and the TTL range of the answers.
 func TestDNSCorpusResponses(t *testing.T) {
-	corpus := sdCorpus(t)
+	corpus := corpusDir(t)
 	captures := []string{
 		"gopacket/test_dns.pcap", "ja4/pcap/latest.pcapng", "wireshark/dns.cap", "ja4/pcap/v6.pcap",
 		"ndpi/pcap/alexa-app.pcapng", "ndpi/pcap/teams.pcap", "ndpi/pcap/android.pcap", "ndpi/pcap/anyconnect-vpn.pcap",
@@ -30,7 +30,7 @@ func TestDNSCorpusResponses(t *testing.T) {
 	compared := 0
 	for _, c := range captures {
 		t.Run(c, func(t *testing.T) {
-			for _, f := range sdFlows(t, filepath.Join(corpus, c)) {
+			for _, f := range captureFlows(t, filepath.Join(corpus, c), conformanceConfig(), PlanGroups("ssh", "dns").Needs) {
 				if f.Proto != 17 || (f.InitPort != 53 && f.RespPort != 53) {
 					continue
 				}
@@ -48,7 +48,7 @@ func TestDNSCorpusResponses(t *testing.T) {
 						maxTTL = int(a.TTL)
 					}
 				}
-				got := sdRun(t, "dns", f)
+				got := cCompute(t, "dns", f)
 				t.Run(flows.Addr(f.InitIP, f.IPv6).String(), func(t *testing.T) {
 					sdCheck(t, got, map[string]any{
 						"dns_detected": true, "dns_is_response": true,
@@ -88,7 +88,7 @@ func sdFirstResponse(f *flows.Flow) *layers.DNS {
 
 // TestDNSCorpus pins hand-checked flows (values read with tshark).
 func TestDNSCorpus(t *testing.T) {
-	corpus := sdCorpus(t)
+	corpus := corpusDir(t)
 	tests := []struct {
 		capture string
 		port    uint16 // the client's port
@@ -111,14 +111,14 @@ func TestDNSCorpus(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.capture, func(t *testing.T) {
-			fs := sdFlows(t, filepath.Join(corpus, tc.capture))
+			fs := captureFlows(t, filepath.Join(corpus, tc.capture), conformanceConfig(), PlanGroups("ssh", "dns").Needs)
 			var f *flows.Flow
 			if tc.port != 0 {
-				f = sdFlowByPort(t, fs, 17, tc.port)
+				f = flowByPort(t, fs, 17, tc.port)
 			} else {
-				f = sdFlowByPort(t, fs, 17, 53)
+				f = flowByPort(t, fs, 17, 53)
 			}
-			sdCheck(t, sdRun(t, "dns", f), tc.want)
+			sdCheck(t, cCompute(t, "dns", f), tc.want)
 		})
 	}
 }
@@ -227,7 +227,7 @@ func TestDNSSynthetic(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			sdCheck(t, sdRun(t, "dns", sdAssemble(t, tc.pkts())), tc.want)
+			sdCheck(t, cCompute(t, "dns", sdAssemble(t, tc.pkts())), tc.want)
 		})
 	}
 }

@@ -4,8 +4,6 @@ import (
 	"bufio"
 	"crypto/tls"
 	"encoding/binary"
-	"errors"
-	"io"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -48,63 +46,13 @@ func with(base map[string]any, kv ...any) map[string]any {
 	return m
 }
 
-// readFlows assembles every flow of a capture with the http2 group's needs.
-func readFlows(t testing.TB, path string, cfg flows.Config) []*flows.Flow {
-	t.Helper()
-	src, err := flows.OpenFile(path, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer src.Close()
-	a := flows.NewAssembler(cfg, Lookup("http2").Needs)
-	var out []*flows.Flow
-	pop := func() {
-		for f := a.Pop(); f != nil; f = a.Pop() {
-			out = append(out, f)
-		}
-	}
-	var p flows.Packet
-	for {
-		err := src.Next(&p)
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			t.Fatalf("%s: %v", path, err)
-		}
-		a.Add(&p)
-		pop()
-	}
-	a.Flush()
-	pop()
-	return out
-}
-
-// parityConfig is the configuration of the conformance runs: one flow per
-// conversation.
-func parityConfig() flows.Config {
-	cfg := flows.DefaultConfig()
-	cfg.TerminateOnFinRst = false
-	cfg.FlowTimeout = 1e9
-	return cfg
-}
-
-func findFlow(fs []*flows.Flow, initPort, respPort uint16) *flows.Flow {
-	for _, f := range fs {
-		if f.InitPort == initPort && f.RespPort == respPort {
-			return f
-		}
-	}
-	return nil
-}
-
 // TestHTTP2Sample pins the http2 group on the generated sample: the h2c
 // conversation (prior knowledge), and the TLS conversations, which are not
 // HTTP/2 as far as anyone can see (TLS 1.3 encrypts the server's ALPN
 // choice; the TLS 1.2 server chose http/1.1), although their application
 // data records are what JoyfulJay took for HTTP/2 frames.
 func TestHTTP2Sample(t *testing.T) {
-	fs := readFlows(t, filepath.Join("..", "testdata", testgen.SamplePcap), flows.DefaultConfig())
+	fs := captureFlows(t, filepath.Join("..", "testdata", testgen.SamplePcap), flows.DefaultConfig(), Lookup("http2").Needs)
 	cases := []struct {
 		name       string
 		init, resp uint16
@@ -160,7 +108,7 @@ type conn struct {
 }
 
 func newConn(t *testing.T) *conn {
-	c := &conn{t: t, a: flows.NewAssembler(parityConfig(), Lookup("http2").Needs), seq: [2]uint32{1000, 4000000000},
+	c := &conn{t: t, a: flows.NewAssembler(conformanceConfig(), Lookup("http2").Needs), seq: [2]uint32{1000, 4000000000},
 		client: netip.MustParseAddrPort("10.0.0.1:40000"), server: netip.MustParseAddrPort("10.0.0.2:8080")}
 	c.send(0, flows.SYN, nil)
 	c.send(1, flows.SYN|flows.ACK, nil)
@@ -365,7 +313,7 @@ func TestHTTP3Detected(t *testing.T) {
 		}
 	}
 	udp := func(answered, initiatorIsServer bool) *flows.Flow {
-		a := flows.NewAssembler(parityConfig(), Lookup("http2").Needs)
+		a := flows.NewAssembler(conformanceConfig(), Lookup("http2").Needs)
 		client, server := "10.0.0.1:50000", "10.0.0.2:443"
 		initial := append([]byte{0xc0}, make([]byte, 1199)...)
 		pkts := []flows.Packet{udpPktA(1, client, server, 1228, 1200)}
@@ -414,23 +362,6 @@ func TestHTTP3Detected(t *testing.T) {
 	// Through Compute, with the real quic.ClientHello.
 	v := h2Values(t, udp(true, false))
 	cCheck(t, v, h2Defaults)
-}
-
-// corpusRoot returns the shared corpus (JJ_CORPUS), skipping the test when
-// it is missing and failing under CI.
-func corpusRoot(t *testing.T) string {
-	t.Helper()
-	dir := os.Getenv("JJ_CORPUS")
-	if dir == "" {
-		dir = filepath.Join("..", "..", "shared", "corpus")
-	}
-	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("corpus %s missing", dir)
-		}
-		t.Skipf("corpus %s missing", dir)
-	}
-	return dir
 }
 
 // ndpiFlow is one flow line of an nDPI result file.
@@ -512,7 +443,7 @@ var h2OverTLSExceptions = map[string]string{
 // protocol nDPI saw negotiated: "h2" must be detected, anything else not,
 // apart from the exceptions above. A few flows are pinned by name.
 func TestHTTP2CorpusALPN(t *testing.T) {
-	root := corpusRoot(t)
+	root := corpusDir(t)
 	results, err := filepath.Glob(filepath.Join(root, "ndpi", "result", "*.out"))
 	if err != nil || len(results) == 0 {
 		t.Fatalf("no nDPI results under %s", root)
@@ -534,7 +465,7 @@ func TestHTTP2CorpusALPN(t *testing.T) {
 				return
 			}
 			ours = map[string]bool{}
-			for _, f := range readFlows(t, filepath.Join(root, "ndpi", "pcap", capture), parityConfig()) {
+			for _, f := range captureFlows(t, filepath.Join(root, "ndpi", "pcap", capture), conformanceConfig(), Lookup("http2").Needs) {
 				if f.Proto == 6 {
 					ours[flowKey(f)] = h2Values(t, f)["http2_detected"].I != 0
 				}
@@ -596,7 +527,7 @@ func TestHTTP2CorpusALPN(t *testing.T) {
 // decryption of the quic branch: while quic.ClientHello is the stub (it
 // finds no ClientHello in any of these flows) the test is skipped.
 func TestHTTP3Corpus(t *testing.T) {
-	root := corpusRoot(t)
+	root := corpusDir(t)
 	results, _ := filepath.Glob(filepath.Join(root, "ndpi", "result", "*.out"))
 	type candidate struct {
 		name string
@@ -615,7 +546,7 @@ func TestHTTP3Corpus(t *testing.T) {
 		if len(want) == 0 {
 			continue
 		}
-		for _, f := range readFlows(t, filepath.Join(root, "ndpi", "pcap", capture), parityConfig()) {
+		for _, f := range captureFlows(t, filepath.Join(root, "ndpi", "pcap", capture), conformanceConfig(), Lookup("http2").Needs) {
 			if k := flowKey(f); want[k] && f.PacketsFwd > 0 && f.PacketsBwd() > 0 {
 				cands = append(cands, candidate{capture + " " + k, f})
 				for d := range 2 {
@@ -647,7 +578,7 @@ func TestHTTP3Corpus(t *testing.T) {
 // BenchmarkHTTP2 computes the group on the sample's TCP flows: one h2c
 // conversation, TLS, SSH and HTTP/1.1.
 func BenchmarkHTTP2(b *testing.B) {
-	fs := readFlows(b, filepath.Join("..", "testdata", testgen.SamplePcap), flows.DefaultConfig())
+	fs := captureFlows(b, filepath.Join("..", "testdata", testgen.SamplePcap), flows.DefaultConfig(), Lookup("http2").Needs)
 	var tcp []*flows.Flow
 	for _, f := range fs {
 		if f.Proto == 6 {

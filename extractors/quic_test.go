@@ -5,9 +5,7 @@ import (
 	"crypto/cipher"
 	"crypto/md5"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/netip"
 	"os"
@@ -22,23 +20,6 @@ import (
 	"github.com/jjsql/jjsql/proto/quic"
 	"github.com/jjsql/jjsql/schema"
 )
-
-// qCorpus returns the corpus directory (JJ_CORPUS, else ../../shared/corpus),
-// skipping the test when it is missing (failing under CI=true).
-func qCorpus(t testing.TB) string {
-	t.Helper()
-	dir := os.Getenv("JJ_CORPUS")
-	if dir == "" {
-		dir = filepath.Join("..", "..", "shared", "corpus")
-	}
-	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("corpus %s missing", dir)
-		}
-		t.Skipf("corpus %s missing", dir)
-	}
-	return dir
-}
 
 // qFlow is one flow of a capture with its quic group values.
 type qFlow struct {
@@ -63,66 +44,39 @@ func qEndpoint(ip string, port uint16, v6 bool) string {
 
 // qCaptureFlows reads a capture through the flow assembler with the quic
 // group's needs (flows never end on a timeout, as in conformance runs) and
-// computes the group for every flow.
+// computes the group for every flow. A damaged record ending the capture
+// ends it.
 func qCaptureFlows(t testing.TB, path string) []*qFlow {
 	t.Helper()
-	src, err := flows.OpenFile(path, 0)
-	if err != nil {
-		t.Fatalf("open %s: %v", path, err)
-	}
-	defer src.Close()
-	cfg := flows.DefaultConfig()
-	cfg.FlowTimeout = 1e9
-	cfg.TerminateOnFinRst = false
+	cfg := conformanceConfig()
 	g := Lookup("quic")
-	a := flows.NewAssembler(cfg, g.Needs)
 	var out []*qFlow
-	drain := func() {
-		for f := a.Pop(); f != nil; f = a.Pop() {
-			vals := make([]schema.Value, len(g.Features))
-			if err := g.Compute(f, &cfg, vals); err != nil {
-				t.Fatalf("compute: %v", err)
-			}
-			q := &qFlow{src: qEndpoint(f.InitAddr().String(), f.InitPort, f.IPv6),
-				dst: qEndpoint(f.RespAddr().String(), f.RespPort, f.IPv6), v6: f.IPv6, proto: f.Proto,
-				packets: f.Packets, vals: map[string]schema.Value{}}
-			for i, ft := range g.Features {
-				q.vals[ft.Name] = vals[i]
-			}
-			if len(f.App.Datagrams[0]) > 0 {
-				q.firstFwdDatagram = append([]byte(nil), f.App.Datagrams[0][0].Data...)
-			}
-			for d := 0; d < 2 && q.hello == nil; d++ {
-				var dgs [][]byte
-				for _, dg := range f.App.Datagrams[d] {
-					dgs = append(dgs, dg.Data)
-				}
-				if h, ok := quic.ClientHello(dgs); ok {
-					q.hello = h
-				}
-			}
-			out = append(out, q)
-			a.Release(f)
+	eachCaptureFlow(t, path, cfg, g.Needs, func(f *flows.Flow) bool {
+		vals := make([]schema.Value, len(g.Features))
+		if err := g.Compute(f, &cfg, vals); err != nil {
+			t.Fatalf("compute: %v", err)
 		}
-	}
-	var p flows.Packet
-	for {
-		err := src.Next(&p)
-		if errors.Is(err, io.EOF) {
-			break
+		q := &qFlow{src: qEndpoint(f.InitAddr().String(), f.InitPort, f.IPv6),
+			dst: qEndpoint(f.RespAddr().String(), f.RespPort, f.IPv6), v6: f.IPv6, proto: f.Proto,
+			packets: f.Packets, vals: map[string]schema.Value{}}
+		for i, ft := range g.Features {
+			q.vals[ft.Name] = vals[i]
 		}
-		if err != nil {
-			var fe *flows.FormatError
-			if errors.As(err, &fe) {
-				break
+		if len(f.App.Datagrams[0]) > 0 {
+			q.firstFwdDatagram = append([]byte(nil), f.App.Datagrams[0][0].Data...)
+		}
+		for d := 0; d < 2 && q.hello == nil; d++ {
+			var dgs [][]byte
+			for _, dg := range f.App.Datagrams[d] {
+				dgs = append(dgs, dg.Data)
 			}
-			t.Fatalf("read %s: %v", path, err)
+			if h, ok := quic.ClientHello(dgs); ok {
+				q.hello = h
+			}
 		}
-		a.Add(&p)
-		drain()
-	}
-	a.Flush()
-	drain()
+		out = append(out, q)
+		return false
+	})
 	return out
 }
 
@@ -212,7 +166,7 @@ func qTsharkUDP(path string) []qOracle {
 // flows and with tshark's SNI of UDP flows that begin with a QUIC header,
 // over every corpus capture that has those oracles.
 func TestQUICSNIOracles(t *testing.T) {
-	corpus := qCorpus(t)
+	corpus := corpusDir(t)
 	results, _ := filepath.Glob(filepath.Join(corpus, "ndpi", "result", "*.out"))
 	tsv := map[string]string{}
 	filepath.Walk(filepath.Join(corpus, "tshark"), func(p string, info os.FileInfo, err error) error {
@@ -356,7 +310,7 @@ var qNDPIJA3 = regexp.MustCompile(`\[JA3C: ([0-9a-f]{32})`)
 // TestQUICClientHelloJA3 checks the reassembled ClientHello of every QUIC
 // flow nDPI or tshark fingerprint: its JA3 must be theirs.
 func TestQUICClientHelloJA3(t *testing.T) {
-	corpus := qCorpus(t)
+	corpus := corpusDir(t)
 	type want struct{ ndpi, tshark string }
 	wants := map[string]map[[2]string]*want{} // capture (relative) -> flow -> JA3s
 	get := func(rel string, k [2]string) *want {
@@ -430,7 +384,7 @@ func TestQUICClientHelloJA3(t *testing.T) {
 // corpus (values checked with tshark's QUIC dissector: packet types, spin
 // bits, versions and the decrypted ClientHello).
 func TestQUICGroupCorpus(t *testing.T) {
-	corpus := qCorpus(t)
+	corpus := corpusDir(t)
 	type want struct {
 		version        int64
 		versionStr     string
@@ -675,7 +629,7 @@ func TestQUICGroupSynthetic(t *testing.T) {
 // client's QUIC connection to the same server (which their tool leaves
 // without a record) must decrypt to the same name.
 func TestQUICJA4Domain(t *testing.T) {
-	corpus := qCorpus(t)
+	corpus := corpusDir(t)
 	var recs []struct {
 		Src     string `json:"src"`
 		Dst     string `json:"dst"`

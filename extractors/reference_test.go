@@ -99,23 +99,6 @@ func refKnown(capture string) string {
 	return ""
 }
 
-// refConfig returns the assembly settings of the reference run.
-func refConfig() flows.Config {
-	cfg := flows.DefaultConfig()
-	cfg.TerminateOnFinRst = false
-	cfg.FlowTimeout = 1e9
-	return cfg
-}
-
-// refMissing skips the test, or fails it when CI=true.
-func refMissing(t *testing.T, format string, args ...any) {
-	t.Helper()
-	if os.Getenv("CI") == "true" {
-		t.Fatalf(format, args...)
-	}
-	t.Skipf(format, args...)
-}
-
 // refDirs returns the corpus and reference directories and the corrected
 // columns, skipping the test (failing under CI=true) when one is missing.
 func refDirs(t *testing.T) (corpus, reference string, corrected map[string]bool) {
@@ -128,7 +111,7 @@ func refDirs(t *testing.T) (corpus, reference string, corrected map[string]bool)
 	spec := filepath.Join(corpus, "..", "spec", "corrected.tsv")
 	for _, p := range []string{corpus, reference, spec} {
 		if _, err := os.Stat(p); err != nil {
-			refMissing(t, "reference data missing: %v", err)
+			skipOrFail(t, "reference data missing: %v", err)
 		}
 	}
 	tab, err := readRefTable(spec, '\t')
@@ -386,7 +369,7 @@ func compareRefCapture(groups []*Group, capture, pcapPath, csvPath string, corre
 		return res
 	}
 	res.refFlows = len(tab.rows)
-	cfg := refConfig()
+	cfg := conformanceConfig()
 	var needs flows.Needs
 	for _, g := range groups {
 		needs |= g.Needs
@@ -526,7 +509,7 @@ func TestReferenceJoyfulJay(t *testing.T) {
 	corpus, reference, corrected := refDirs(t)
 	captures := refCaptures(t, corpus, reference)
 	if len(captures) == 0 {
-		refMissing(t, "no reference file has its capture in %s", corpus)
+		skipOrFail(t, "no reference file has its capture in %s", corpus)
 	}
 
 	groups := Groups() // seals the registry before the workers read it

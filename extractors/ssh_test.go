@@ -3,9 +3,6 @@ package extractors
 import (
 	"crypto/md5"
 	"encoding/hex"
-	"errors"
-	"io"
-	"os"
 	"path/filepath"
 	"testing"
 
@@ -13,79 +10,6 @@ import (
 	"github.com/jjsql/jjsql/internal/testgen"
 	"github.com/jjsql/jjsql/schema"
 )
-
-// sdCorpus returns the corpus directory, skipping (or failing under
-// CI=true) when it is missing.
-func sdCorpus(t *testing.T) string {
-	t.Helper()
-	dir := os.Getenv("JJ_CORPUS")
-	if dir == "" {
-		dir = filepath.Join("..", "..", "shared", "corpus")
-	}
-	if _, err := os.Stat(dir); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("corpus missing: %v", err)
-		}
-		t.Skipf("corpus missing: %v", err)
-	}
-	return dir
-}
-
-// sdFlows reads a capture with the reference settings (no FIN/RST close,
-// no idle timeout) and returns its flows with what the ssh and dns groups
-// need.
-func sdFlows(t *testing.T, path string) []*flows.Flow {
-	t.Helper()
-	src, err := flows.OpenFile(path, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer src.Close()
-	cfg := flows.DefaultConfig()
-	cfg.TerminateOnFinRst = false
-	cfg.FlowTimeout = 1e9
-	a := flows.NewAssembler(cfg, PlanGroups("ssh", "dns").Needs)
-	var out []*flows.Flow
-	pop := func() {
-		for f := a.Pop(); f != nil; f = a.Pop() {
-			out = append(out, f)
-		}
-	}
-	var p flows.Packet
-	for {
-		err := src.Next(&p)
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			t.Fatalf("%s: %v", path, err)
-		}
-		a.Add(&p)
-		pop()
-	}
-	a.Flush()
-	pop()
-	return out
-}
-
-// sdRun computes group id on f and returns its values by column name.
-func sdRun(t *testing.T, id string, f *flows.Flow) map[string]schema.Value {
-	t.Helper()
-	g := Lookup(id)
-	out := make([]schema.Value, len(g.Features))
-	cfg := flows.DefaultConfig()
-	if err := g.Compute(f, &cfg, out); err != nil {
-		t.Fatalf("%s: %v", id, err)
-	}
-	m := make(map[string]schema.Value, len(out))
-	for i, feat := range g.Features {
-		if out[i].Kind != feat.Type {
-			t.Errorf("%s.%s: kind %v, want %v", id, feat.Name, out[i].Kind, feat.Type)
-		}
-		m[feat.Name] = out[i]
-	}
-	return m
-}
 
 // sdCheck compares values with want (bool, int64 or string per column).
 func sdCheck(t *testing.T, got map[string]schema.Value, want map[string]any) {
@@ -115,26 +39,13 @@ func sdCheck(t *testing.T, got map[string]schema.Value, want map[string]any) {
 	}
 }
 
-// sdFlowByPort returns the flow with the given protocol and one endpoint on
-// port.
-func sdFlowByPort(t *testing.T, fs []*flows.Flow, proto uint8, port uint16) *flows.Flow {
-	t.Helper()
-	for _, f := range fs {
-		if f.Proto == proto && (f.InitPort == port || f.RespPort == port) {
-			return f
-		}
-	}
-	t.Fatalf("no flow with protocol %d and port %d", proto, port)
-	return nil
-}
-
 // TestSSHCorpus pins the ssh group on the corpus's SSH connections. HASSH
 // values are those of the JA4 authors' expected output and of tshark; the
 // packet counts were checked by hand with tshark (payload packets minus the
 // two banners minus the packets holding nothing but cleartext key exchange
 // messages; a packet with NEWKEYS and encrypted bytes counts as both).
 func TestSSHCorpus(t *testing.T) {
-	corpus := sdCorpus(t)
+	corpus := corpusDir(t)
 	tests := []struct {
 		capture string
 		port    uint16 // the client's port
@@ -187,8 +98,8 @@ func TestSSHCorpus(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.capture, func(t *testing.T) {
-			fs := sdFlows(t, filepath.Join(corpus, tc.capture))
-			got := sdRun(t, "ssh", sdFlowByPort(t, fs, 6, tc.port))
+			fs := captureFlows(t, filepath.Join(corpus, tc.capture), conformanceConfig(), PlanGroups("ssh", "dns").Needs)
+			got := cCompute(t, "ssh", flowByPort(t, fs, 6, tc.port))
 			sdCheck(t, got, tc.want)
 		})
 	}
@@ -198,19 +109,7 @@ func TestSSHCorpus(t *testing.T) {
 // settings) so that the flow carries its reassembled streams.
 func sdAssemble(t *testing.T, pkts []flows.Packet) *flows.Flow {
 	t.Helper()
-	cfg := flows.DefaultConfig()
-	cfg.TerminateOnFinRst = false
-	cfg.FlowTimeout = 1e9
-	a := flows.NewAssembler(cfg, PlanGroups("ssh", "dns").Needs)
-	for i := range pkts {
-		a.Add(&pkts[i])
-	}
-	a.Flush()
-	f := a.Pop()
-	if f == nil || a.Pop() != nil {
-		t.Fatal("want exactly one flow")
-	}
-	return f
+	return assembleOne(t, pkts, conformanceConfig(), PlanGroups("ssh", "dns").Needs)
 }
 
 // sdSeg returns a TCP segment from src to dst ("ip:port") with sequence
@@ -372,7 +271,7 @@ func TestSSHSynthetic(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			sdCheck(t, sdRun(t, "ssh", sdAssemble(t, tc.pkts())), tc.want)
+			sdCheck(t, cCompute(t, "ssh", sdAssemble(t, tc.pkts())), tc.want)
 		})
 	}
 }

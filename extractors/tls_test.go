@@ -2,10 +2,7 @@ package extractors
 
 import (
 	"crypto/tls"
-	"errors"
 	"fmt"
-	"io"
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -207,61 +204,21 @@ func TestTLSAllocs(t *testing.T) {
 	}
 }
 
-func tlsCorpusDir(t *testing.T) string {
-	t.Helper()
-	dir := os.Getenv("JJ_CORPUS")
-	if dir == "" {
-		dir = filepath.Join("..", "..", "shared", "corpus")
-	}
-	if _, err := os.Stat(dir); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("corpus missing: %v", err)
-		}
-		t.Skipf("corpus missing: %v", err)
-	}
-	return dir
-}
-
 // tlsCorpusFlow returns the tls values of the flow of capture whose
 // initiator port is port.
 func tlsCorpusFlow(t *testing.T, capture string, port uint16) map[string]schema.Value {
 	t.Helper()
-	src, err := flows.OpenFile(filepath.Join(tlsCorpusDir(t), capture), 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer src.Close()
-	cfg := flows.DefaultConfig()
-	cfg.TerminateOnFinRst = false
-	cfg.FlowTimeout = 1e9
-	asm := flows.NewAssembler(cfg, Lookup("tls").Needs)
+	path := filepath.Join(corpusDir(t), capture)
 	var found map[string]schema.Value
-	take := func() {
-		for f := asm.Pop(); f != nil; f = asm.Pop() {
-			if f.InitPort == port && found == nil {
-				found = tlsValues(t, f)
-			}
-			asm.Release(f)
+	damaged := eachCaptureFlow(t, path, conformanceConfig(), Lookup("tls").Needs, func(f *flows.Flow) bool {
+		if f.InitPort == port && found == nil {
+			found = tlsValues(t, f)
 		}
+		return false
+	})
+	if damaged != nil {
+		t.Fatal(damaged)
 	}
-	var p flows.Packet
-	for {
-		err := src.Next(&p)
-		if err == io.EOF {
-			break
-		}
-		var de *flows.DecodeError
-		if errors.As(err, &de) {
-			continue
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		asm.Add(&p)
-		take()
-	}
-	asm.Flush()
-	take()
 	if found == nil {
 		t.Fatalf("%s: no flow from port %d", capture, port)
 	}
