@@ -159,7 +159,7 @@ var Catalog = []Feature{
 	{Name: "tcp_flags_agg", Group: "tcp", Type: Int, Unit: "bitmap", Profile: Core, Doc: "Bitwise OR of the TCP flags of all packets (FIN 1, SYN 2, RST 4, PSH 8, ACK 16, URG 32, ECE 64, CWR 128)."},
 	{Name: "tcp_flags_fwd", Group: "tcp", Type: Int, Unit: "bitmap", Profile: Core, Doc: "All TCP flags the initiator ever set, combined with bitwise OR (same bit values as tcp_flags_agg)."},
 	{Name: "tcp_flags_bwd", Group: "tcp", Type: Int, Unit: "bitmap", Profile: Core, Doc: "Bitwise OR of the TCP flags of the responder's packets."},
-	{Name: "tls_detected", Group: "tls", Type: Bool, Unit: "", Profile: Core, Doc: "True if the initiator sent a TLS ClientHello: TLS on any TCP port (reassembled), DTLS, or inside a decrypted QUIC Initial."},
+	{Name: "tls_detected", Group: "tls", Type: Bool, Unit: "", Profile: Core, Doc: "True if the flow carries a TLS ClientHello (from either side): TLS on any TCP port (reassembled), DTLS, or inside a decrypted QUIC Initial."},
 	{Name: "tls_version", Group: "tls", Type: Int, Unit: "", Profile: Core, Doc: "legacy_version field of the ClientHello (771 = 0x0303 = TLS 1.2, also sent by TLS 1.3 clients); 0 if none."},
 	{Name: "tls_version_str", Group: "tls", Type: Text, Unit: "", Profile: Core, Doc: "tls_version as text: 'SSL 3.0', 'TLS 1.0', 'TLS 1.1', 'TLS 1.2' or 'TLS 1.3', otherwise 'Unknown (0x....)'; empty without a ClientHello."},
 	{Name: "tls_cipher_suite", Group: "tls", Type: Int, Unit: "", Profile: Core, Doc: "Cipher suite chosen by the server in its first ServerHello (e.g. 4865 = TLS_AES_128_GCM_SHA256); 0 if none."},
