@@ -59,3 +59,35 @@ func TestStreamPendingBounded(t *testing.T) {
 		t.Errorf("gap %v, pending %d, data %q; want a gap, nothing pending, %q", s.Gap, len(s.pending), s.Data, "a")
 	}
 }
+
+// FuzzStream feeds arbitrary segments (seq, flags, length, bytes) to a
+// Stream: no panic, the budget holds, and the queue stays bounded.
+func FuzzStream(f *testing.F) {
+	f.Add([]byte{0, 0, 0, 1, 1, 3, 'a', 'b', 'c', 0, 0, 0, 4, 0, 2, 'd', 'e'}, 16)
+	f.Add([]byte{0xff, 0xff, 0xff, 0xff, 1, 0, 0, 0, 0, 0, 0, 2, 'x', 'y'}, 4)
+	f.Fuzz(func(t *testing.T, b []byte, budget int) {
+		if budget < 0 || budget > 1<<16 {
+			budget = 64
+		}
+		var s Stream
+		for len(b) >= 6 {
+			seq := uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3])
+			syn := b[4]&1 != 0
+			n := int(b[5])
+			b = b[6:]
+			if n > len(b) {
+				n = len(b)
+			}
+			declared := n
+			if syn && n > 0 {
+				declared = n + 1 // a cut segment
+			}
+			s.Add(seq, syn, b[:n], declared, budget)
+			b = b[n:]
+			if len(s.Data) > budget || len(s.pending) > maxPending {
+				t.Fatalf("data %d (budget %d), pending %d", len(s.Data), budget, len(s.pending))
+			}
+		}
+		s.Finish()
+	})
+}
