@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/pprof"
 	"strings"
 
 	"github.com/spf13/pflag"
@@ -71,6 +72,7 @@ func run(argv []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	db := fs.String("db", ":memory:", "SQLite database to open (for your own tables and views)")
 	showVersion := fs.Bool("version", false, "print the version and exit")
 	quiet := fs.BoolP("quiet", "q", false, "do not print warnings")
+	cpuProfile := fs.String("cpuprofile", "", "write a Go CPU profile of the run to FILE (for go tool pprof)")
 	fs.Float64Var(&d.FlowTimeout, "flow-timeout", d.FlowTimeout, "idle timeout in seconds: a packet later than this after its flow's last packet starts a new flow")
 	fs.BoolVar(&d.TerminateOnFinRst, "terminate-on-fin-rst", d.TerminateOnFinRst, "end a TCP flow when the connection closes (RST, or FIN from both sides acknowledged)")
 	fs.IntVar(&d.MaxConcurrentFlows, "max-concurrent-flows", d.MaxConcurrentFlows, "evict a flow when this many are open (0 = unlimited)")
@@ -86,6 +88,19 @@ func run(argv []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			return 0
 		}
 		return 2
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			fmt.Fprintln(stderr, "jjsql:", err)
+			return 2
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fmt.Fprintln(stderr, "jjsql:", err)
+			return 2
+		}
+		defer pprof.StopCPUProfile()
 	}
 	if *showVersion {
 		fmt.Fprintln(stdout, "jjsql", version)
