@@ -115,37 +115,14 @@ func tcpClientDir(f *flows.Flow) int {
 	return 0
 }
 
-// streamStarts returns, per direction (0 initiator, 1 responder), the
-// sequence number of the first byte of f.App.Stream and whether the
-// direction has one: the number after the direction's SYN, else that of its
-// first segment with payload. This is the rule flows.Stream applies.
-func streamStarts(f *flows.Flow) (start [2]uint32, ok [2]bool) {
-	for i := range f.Base {
-		b := &f.Base[i]
-		d := 1
-		if b.Fwd {
-			d = 0
-		}
-		if ok[d] || !b.HasFlags || i >= len(f.TCP) {
-			continue
-		}
-		switch {
-		case b.Flags&flows.SYN != 0:
-			start[d], ok[d] = f.TCP[i].Seq+1, true
-		case b.Payload > 0:
-			start[d], ok[d] = f.TCP[i].Seq, true
-		}
-		if ok[0] && ok[1] {
-			break
-		}
-	}
-	return start, ok
-}
-
 // sshPacketCounts counts the key exchange and encrypted TCP packets (see
 // computeSSH). cd is the client's stream index.
 func sshPacketCounts(f *flows.Flow, cd int, c, s *ssh.Side) (kex, enc int64) {
-	start, ok := streamStarts(f)
+	var start [2]uint32
+	var ok [2]bool
+	for d := range start {
+		start[d], ok[d] = f.App.Stream[d].Start()
+	}
 	v1 := c.Banner.IsSSH1() || s.Banner.IsSSH1()
 	// Per direction: stream offsets where key exchange messages start
 	// (ascending), and where encrypted data starts.

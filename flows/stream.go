@@ -18,6 +18,7 @@ type Stream struct {
 	Full bool   // the byte budget was reached
 
 	started bool
+	start   uint32 // sequence number of Data[0]
 	next    uint32 // sequence number of the byte after Data
 	pending []segment
 	pendLen int
@@ -30,6 +31,10 @@ type segment struct {
 }
 
 const maxPending = 64 // out-of-order segments held per direction
+
+// Start returns the sequence number of the stream's first byte (Data[0]),
+// and false before the direction sent a SYN or a segment with data.
+func (s *Stream) Start() (uint32, bool) { return s.start, s.started }
 
 // Done reports whether the stream takes no more bytes.
 func (s *Stream) Done() bool { return s.Gap || s.Full }
@@ -46,14 +51,14 @@ func (s *Stream) Add(seq uint32, syn bool, data []byte, declared int, budget int
 	if syn {
 		seq++
 		if !s.started {
-			s.started, s.next = true, seq
+			s.started, s.start, s.next = true, seq, seq
 		}
 	}
 	if declared <= 0 {
 		return
 	}
 	if !s.started {
-		s.started, s.next = true, seq
+		s.started, s.start, s.next = true, seq, seq
 	}
 	short := len(data) < declared
 	off := int32(seq - s.next)
