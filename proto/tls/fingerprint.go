@@ -21,21 +21,7 @@ func (h *ClientHello) AppendJA3(dst []byte) []byte {
 	dst = append(dst, ',')
 	dst = appendDecimals(dst, h.CipherSuites)
 	dst = append(dst, ',')
-	sep := false
-	for b := h.Extensions; len(b) >= 4; {
-		typ, n := u16(b), int(u16(b[2:]))
-		if !IsGREASE(typ) {
-			if sep {
-				dst = append(dst, '-')
-			}
-			dst = strconv.AppendUint(dst, uint64(typ), 10)
-			sep = true
-		}
-		if 4+n > len(b) {
-			break
-		}
-		b = b[4+n:]
-	}
+	dst = appendExtensionTypes(dst, h.Extensions)
 	dst = append(dst, ',')
 	dst = appendDecimals(dst, h.Groups)
 	dst = append(dst, ',')
@@ -66,8 +52,15 @@ func (s *ServerHello) AppendJA3S(dst []byte) []byte {
 	dst = append(dst, ',')
 	dst = strconv.AppendUint(dst, uint64(s.CipherSuite), 10)
 	dst = append(dst, ',')
+	dst = appendExtensionTypes(dst, s.Extensions)
+	return dst
+}
+
+// appendExtensionTypes appends the decimal types of the extensions in the
+// block ext, GREASE left out, joined by '-'.
+func appendExtensionTypes(dst, ext []byte) []byte {
 	sep := false
-	for b := s.Extensions; len(b) >= 4; {
+	for b := ext; len(b) >= 4; {
 		typ, n := u16(b), int(u16(b[2:]))
 		if !IsGREASE(typ) {
 			if sep {

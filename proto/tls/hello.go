@@ -100,16 +100,12 @@ func ParseClientHello(body []byte, dtls bool) (ClientHello, error) {
 	if off == len(body) {
 		return h, nil
 	}
-	if off+2 > len(body) {
-		return h, &ParseError{msg, "extensions", off, ErrShort}
-	}
-	n = int(u16(body[off:]))
-	off += 2
-	if off+n > len(body) {
-		return h, &ParseError{msg, "extensions", off - 2, ErrShort}
+	ext, off, err := extensionBlock(body, off, msg)
+	if err != nil {
+		return h, err
 	}
 	h.HasExtensions = true
-	h.Extensions = body[off : off+n]
+	h.Extensions = ext
 	if err := walkExtensions(h.Extensions, off, msg, h.clientExtension); err != nil {
 		return h, err
 	}
@@ -301,17 +297,13 @@ func ParseServerHello(body []byte) (ServerHello, error) {
 	if off == len(body) {
 		return s, nil
 	}
-	if off+2 > len(body) {
-		return s, &ParseError{msg, "extensions", off, ErrShort}
-	}
-	n = int(u16(body[off:]))
-	off += 2
-	if off+n > len(body) {
-		return s, &ParseError{msg, "extensions", off - 2, ErrShort}
+	ext, off, err := extensionBlock(body, off, msg)
+	if err != nil {
+		return s, err
 	}
 	s.HasExtensions = true
-	s.Extensions = body[off : off+n]
-	err := walkExtensions(s.Extensions, off, msg, func(typ uint16, b []byte) {
+	s.Extensions = ext
+	err = walkExtensions(s.Extensions, off, msg, func(typ uint16, b []byte) {
 		switch typ {
 		case ExtSupportedVersions:
 			if len(b) == 2 {
@@ -334,4 +326,18 @@ const helloRetryRandom = "\xcf\x21\xad\x74\xe5\x9a\x61\x11\xbe\x1d\x8c\x02\x1e\x
 // HelloRetryRequest.
 func IsHelloRetryRequest(body []byte) bool {
 	return len(body) >= 34 && string(body[2:34]) == helloRetryRandom
+}
+
+// extensionBlock reads the 2-byte length and the extension block of a hello
+// body at off; it returns the block and the offset of its first byte.
+func extensionBlock(body []byte, off int, msg string) ([]byte, int, error) {
+	if off+2 > len(body) {
+		return nil, off, &ParseError{msg, "extensions", off, ErrShort}
+	}
+	n := int(u16(body[off:]))
+	off += 2
+	if off+n > len(body) {
+		return nil, off, &ParseError{msg, "extensions", off - 2, ErrShort}
+	}
+	return body[off : off+n], off, nil
 }
