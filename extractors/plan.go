@@ -6,6 +6,10 @@ import "github.com/jjsql/jjsql/flows"
 type Plan struct {
 	Run   []bool      // indexed by Group.Index(): the group may be computed
 	Needs flows.Needs // union of the Needs of the groups in Run
+	// Cross is set when a cross-flow group is planned: the scan needs a
+	// first pass over the whole input with CrossNeeds records.
+	Cross      bool
+	CrossNeeds flows.Needs
 }
 
 // PlanColumns returns the plan for a scan that reads the given columns
@@ -20,6 +24,10 @@ func PlanColumns(cols []int) Plan {
 		}
 		p.Run[g.index] = true
 		p.Needs |= g.Needs
+		if g.CrossFlow() {
+			p.Cross = true
+			p.CrossNeeds |= g.CrossNeeds
+		}
 		for _, d := range g.Depends {
 			add(Lookup(d))
 		}

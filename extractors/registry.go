@@ -27,10 +27,25 @@ type Group struct {
 	// Compute fills out (len(out) == len(Features)) in declared order. It is
 	// deterministic, keeps no reference to f, and reads cfg only for options.
 	Compute func(f *flows.Flow, cfg *flows.Config, out []schema.Value) error
+	// ComputeCross replaces Compute for a cross-flow group (connection):
+	// its values need every flow of the input. The scan first adds every
+	// flow to a CrossFlow (keeping CrossNeeds records), then calls
+	// ComputeCross for each flow of the second pass.
+	ComputeCross func(f *flows.Flow, cfg *flows.Config, x *CrossFlow, out []schema.Value) error
+	CrossNeeds   flows.Needs
+	// Optional maps columns of Extra to the option that shows them
+	// (include_raw_sequences, include_splt, connection_include_temporal):
+	// the flows table declares them HIDDEN unless that option is on; they
+	// can always be read by name.
+	Optional map[string]string
 
 	index  int // position in Groups()
 	offset int // index of the group's first column in Columns()
 }
+
+// CrossFlow reports whether the group's values depend on every flow of the
+// input.
+func (g *Group) CrossFlow() bool { return g.ComputeCross != nil }
 
 // Index returns the group's position in Groups().
 func (g *Group) Index() int { return g.index }
@@ -48,8 +63,9 @@ var (
 // Column is one feature column of the flows table.
 type Column struct {
 	schema.Feature
-	Group *Group
-	Pos   int // index within the group's output
+	Group  *Group
+	Pos    int    // index within the group's output
+	Option string // the option that shows the column (Group.Optional); "" for every-day columns
 }
 
 func register(g *Group) {
@@ -69,8 +85,8 @@ func doSeal() {
 	sealed = true
 	byID := map[string]*Group{}
 	for _, g := range registered {
-		if g.ID == "" || g.Compute == nil {
-			panic(fmt.Sprintf("extractors: group %q: empty id or no Compute", g.ID))
+		if g.ID == "" || (g.Compute == nil) == (g.ComputeCross == nil) {
+			panic(fmt.Sprintf("extractors: group %q: empty id, or not exactly one of Compute and ComputeCross", g.ID))
 		}
 		if byID[g.ID] != nil {
 			panic(fmt.Sprintf("extractors: duplicate group %q", g.ID))
@@ -109,7 +125,12 @@ func doSeal() {
 				panic(fmt.Sprintf("extractors: column %q in groups %q and %q", f.Name, other, g.ID))
 			}
 			seen[f.Name] = g.ID
-			columns = append(columns, Column{Feature: f, Group: g, Pos: j})
+			columns = append(columns, Column{Feature: f, Group: g, Pos: j, Option: g.Optional[f.Name]})
+		}
+		for name := range g.Optional {
+			if _, ok := seen[name]; !ok || seen[name] != g.ID {
+				panic(fmt.Sprintf("extractors: optional column %q is not a column of group %q", name, g.ID))
+			}
 		}
 		for _, d := range g.Depends {
 			if byID[d] == nil {

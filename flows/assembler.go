@@ -72,6 +72,9 @@ func (c *Config) Validate() error {
 	if !(c.BurstThresholdMS > 0) {
 		return fmt.Errorf("flows: burst_threshold_ms must be > 0, got %v", c.BurstThresholdMS)
 	}
+	if c.MaxSequenceLength <= 0 {
+		return fmt.Errorf("flows: max_sequence_length must be > 0, got %d", c.MaxSequenceLength)
+	}
 	if c.EntropySampleBytes < 0 {
 		return fmt.Errorf("flows: entropy_sample_bytes must be >= 0, got %d", c.EntropySampleBytes)
 	}

@@ -185,6 +185,8 @@ type Config struct {
 	AnonymizationSalt  string
 	BurstThresholdMS   float64 // timing bursts: gap below this continues a burst
 	EntropySampleBytes int     // per-direction payload budget of the entropy group
+	ConnectionUsePorts bool    // connection group: graph nodes are address and port, not address
+	MaxSequenceLength  int     // packets in the optional per-packet sequence columns (> 0)
 	CloseGrace         float64 // seconds a closed TCP flow keeps absorbing late packets
 	StreamBudget       int     // payload bytes kept per direction for the protocol parsers (NeedPayload)
 }
@@ -198,6 +200,7 @@ func DefaultConfig() Config {
 		SamplingRate:       1,
 		BurstThresholdMS:   50,
 		EntropySampleBytes: 256,
+		MaxSequenceLength:  50,
 		CloseGrace:         2,
 		StreamBudget:       32 << 10,
 	}

@@ -10,36 +10,60 @@ import (
 
 // FlowsTable is flows(path, options...): one row per bidirectional flow.
 //
-// Columns: every registered feature column in JoyfulJay's order, then
-// flow_uid, then the HIDDEN argument columns (see ArgNames).
+// Columns: every registered feature column in JoyfulJay's order (except the
+// optional ones), then flow_uid, then the HIDDEN argument columns (see
+// ArgNames), the hidden aliases, and last the optional feature columns
+// (hidden unless Env.Options turns them on). Optional columns come after
+// the arguments so that positional arguments always bind to path and the
+// options.
 type FlowsTable struct {
-	env       *Env
-	cols      []ColumnDef
-	nFeat     int // feature columns come first
-	uidCol    int
-	argBase   int
-	aliasBase int
+	env     *Env
+	cols    []ColumnDef
+	feat    []int // per table column: index into extractors.Columns(), or -1
+	nFeat   int   // len(extractors.Columns())
+	uidCol  int
+	argBase int
 }
 
 // NewFlowsTable returns the flows table of env.
 func NewFlowsTable(env *Env) *FlowsTable {
 	t := &FlowsTable{env: env}
-	for _, c := range extractors.Columns() {
-		t.cols = append(t.cols, ColumnDef{Name: c.Name, Type: c.Type, Kind: KindFeature, Doc: c.Doc})
+	all := extractors.Columns()
+	t.nFeat = len(all)
+	addFeat := func(i int) {
+		c := all[i]
+		hidden := c.Option != "" && !env.Options[c.Option]
+		t.cols = append(t.cols, ColumnDef{Name: c.Name, Type: c.Type, Kind: KindFeature, Doc: c.Doc, Hidden: hidden})
+		t.feat = append(t.feat, i)
 	}
-	t.nFeat = len(t.cols)
+	add := func(d ColumnDef) {
+		t.cols = append(t.cols, d)
+		t.feat = append(t.feat, -1)
+	}
+	for i, c := range all {
+		if c.Option == "" {
+			addFeat(i)
+		}
+	}
 	t.uidCol = len(t.cols)
-	t.cols = append(t.cols, ColumnDef{Name: "flow_uid", Type: schema.Int, Kind: KindField,
+	add(ColumnDef{Name: "flow_uid", Type: schema.Int, Kind: KindField,
 		Doc: "identifier of the flow, the same in flows() and packets(): (file index << 40) + frame number of its first packet"})
 	t.argBase = len(t.cols)
-	t.cols = append(t.cols, argColumns()...)
+	for _, a := range argColumns() {
+		add(a)
+	}
 	// Aliases come after the arguments, so positional arguments still bind
 	// to path and the options, and a WHERE on an alias is a filter.
-	t.aliasBase = len(t.cols)
 	for _, a := range extractors.Aliases() {
-		target := t.cols[a.Target]
-		t.cols = append(t.cols, ColumnDef{Name: a.Name, Type: target.Type, Hidden: true, Kind: KindAlias,
+		target := all[a.Target]
+		add(ColumnDef{Name: a.Name, Type: target.Type, Hidden: true, Kind: KindAlias,
 			Arg: a.Target, Doc: "same as " + target.Name})
+		t.feat[len(t.feat)-1] = a.Target
+	}
+	for i, c := range all {
+		if c.Option != "" {
+			addFeat(i)
+		}
 	}
 	return t
 }
@@ -57,14 +81,9 @@ func (t *FlowsTable) Open(argVals []schema.Value, used []bool) (Cursor, error) {
 		return nil, err
 	}
 	var featCols []int
-	for i := 0; i < t.nFeat; i++ {
-		if used == nil || (i < len(used) && used[i]) {
-			featCols = append(featCols, i)
-		}
-	}
-	for i := t.aliasBase; i < len(t.cols) && used != nil; i++ {
-		if i < len(used) && used[i] {
-			featCols = append(featCols, t.cols[i].Arg)
+	for i, fi := range t.feat {
+		if fi >= 0 && (used == nil || (i < len(used) && used[i])) {
+			featCols = append(featCols, fi)
 		}
 	}
 	plan := extractors.PlanColumns(featCols)
@@ -83,8 +102,54 @@ func (t *FlowsTable) Open(argVals []schema.Value, used []bool) (Cursor, error) {
 	for i, col := range extractors.Columns() {
 		c.colGroup[i] = col.Group
 	}
+	if plan.Cross {
+		if c.cross, err = t.crossPass(o, plan); err != nil {
+			in.close()
+			return nil, err
+		}
+	}
 	c.asm = flows.NewAssembler(o.cfg, plan.Needs)
 	return c, nil
+}
+
+// crossPass is the first pass of a scan that reads a cross-flow group
+// (connection): it assembles every flow of the input, keeping only the
+// records that group needs, and hands each to the cross-flow state. The
+// second pass (the cursor) reads the input again; flow assembly is
+// deterministic, so both passes see the same flows.
+func (t *FlowsTable) crossPass(o options, plan extractors.Plan) (*extractors.CrossFlow, error) {
+	x := extractors.NewCrossFlow(&o.cfg)
+	quiet := *t.env
+	quiet.Warn = nil // the second pass reports the input's problems
+	in, err := newInput(&quiet, "flows", o.path)
+	if err != nil {
+		return nil, err
+	}
+	defer in.close()
+	var pkt flows.Packet
+	asm := flows.NewAssembler(o.cfg, plan.CrossNeeds)
+	for done := false; !done; {
+		ok, err := in.next(&pkt)
+		if ok {
+			asm.Add(&pkt)
+		} else {
+			asm.Flush()
+			if err == io.EOF {
+				done = true
+			} else if err != nil {
+				return nil, err
+			}
+		}
+		for f := asm.Pop(); f != nil; f = asm.Pop() {
+			x.Add(f)
+			asm.Release(f)
+		}
+		if !ok && !done {
+			asm = flows.NewAssembler(o.cfg, plan.CrossNeeds)
+		}
+	}
+	x.Finish()
+	return x, nil
 }
 
 type flowCursor struct {
@@ -93,6 +158,7 @@ type flowCursor struct {
 	in       *input
 	asm      *flows.Assembler
 	plan     extractors.Plan
+	cross    *extractors.CrossFlow // with plan.Cross: the first pass's state
 	groups   []*extractors.Group
 	colGroup []*extractors.Group
 
@@ -157,11 +223,25 @@ func (c *flowCursor) addWork() {
 // Column implements Cursor.
 func (c *flowCursor) Column(i int) schema.Value {
 	f := c.cur
-	if f == nil {
+	if f == nil || i < 0 || i >= len(c.t.cols) {
 		return schema.NullV()
 	}
+	if fi := c.t.feat[i]; fi >= 0 {
+		return c.feature(f, fi)
+	}
 	switch {
-	case i < c.t.nFeat:
+	case i == c.t.uidCol:
+		return schema.IntV(int64(f.UID))
+	case i >= c.t.argBase && i-c.t.argBase < len(args):
+		return args[i-c.t.argBase].get(&c.o)
+	}
+	return schema.NullV()
+}
+
+// feature returns feature column i (an index into extractors.Columns()),
+// computing its group on first touch.
+func (c *flowCursor) feature(f *flows.Flow, i int) schema.Value {
+	{
 		g := c.colGroup[i]
 		gi := g.Index()
 		if !c.computed[gi] {
@@ -169,12 +249,18 @@ func (c *flowCursor) Column(i int) schema.Value {
 			if !c.plan.Run[gi] {
 				// The engine reads a column it did not announce: its
 				// per-packet data was not kept, so there is no value.
-				c.t.env.warn("flows: column %s was not planned for this scan", c.t.cols[i].Name)
+				c.t.env.warn("flows: column %s was not planned for this scan", extractors.Columns()[i].Name)
 				return schema.NullV()
 			}
 			c.calls[gi]++
 			out := c.vals[g.Offset() : g.Offset()+len(g.Features)]
-			if err := g.Compute(f, &c.o.cfg, out); err != nil {
+			var err error
+			if g.ComputeCross != nil {
+				err = g.ComputeCross(f, &c.o.cfg, c.cross, out)
+			} else {
+				err = g.Compute(f, &c.o.cfg, out)
+			}
+			if err != nil {
 				for j := range out {
 					out[j] = schema.NullV()
 				}
@@ -182,14 +268,7 @@ func (c *flowCursor) Column(i int) schema.Value {
 			}
 		}
 		return c.vals[i]
-	case i == c.t.uidCol:
-		return schema.IntV(int64(f.UID))
-	case i >= c.t.aliasBase && i < len(c.t.cols):
-		return c.Column(c.t.cols[i].Arg)
-	case i >= c.t.argBase && i-c.t.argBase < len(args):
-		return args[i-c.t.argBase].get(&c.o)
 	}
-	return schema.NullV()
 }
 
 // Rowid implements Cursor.
@@ -205,7 +284,7 @@ func (c *flowCursor) Close() error {
 	c.addWork()
 	if c.t.env.OnScanEnd != nil {
 		st := ScanStats{Table: "flows", Rows: uint64(c.rowid), Packets: c.in.stats.IPPackets, Work: c.work,
-			ComputeCalls: map[string]uint64{}, Assembled: true}
+			ComputeCalls: map[string]uint64{}, Assembled: true, CrossPass: c.cross != nil}
 		for i, n := range c.calls {
 			if n > 0 {
 				st.ComputeCalls[c.groups[i].ID] = n

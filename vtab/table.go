@@ -63,6 +63,11 @@ type Env struct {
 	Warn func(msg string)
 	// OnScanEnd, when set, receives the statistics of each finished scan.
 	OnScanEnd func(ScanStats)
+	// Options turns on JoyfulJay's column options (include_raw_sequences,
+	// include_splt, connection_include_temporal): the columns they name are
+	// visible in flows(); otherwise they are HIDDEN (still readable by name).
+	// Read when a table is created.
+	Options map[string]bool
 }
 
 // NewEnv returns an Env with JoyfulJay's defaults.
@@ -82,6 +87,7 @@ type ScanStats struct {
 	Work         flows.WorkStats
 	ComputeCalls map[string]uint64 // per group id
 	Assembled    bool              // the flow table was run
+	CrossPass    bool              // a first pass over the input ran for a cross-flow group
 }
 
 // argDef is one argument column: a Config option (or the path).
@@ -163,6 +169,19 @@ var args = []argDef{
 		func(o *options, v schema.Value) error {
 			n, err := asInt(v, "entropy_sample_bytes")
 			o.cfg.EntropySampleBytes = int(n)
+			return err
+		}},
+	{"connection_use_ports", schema.Bool, "connection group: graph nodes are address:port instead of address",
+		func(o *options) schema.Value { return schema.BoolV(o.cfg.ConnectionUsePorts) },
+		func(o *options, v schema.Value) (err error) {
+			o.cfg.ConnectionUsePorts, err = asBool(v, "connection_use_ports")
+			return
+		}},
+	{"max_sequence_length", schema.Int, "packets in the per-packet sequence columns",
+		func(o *options) schema.Value { return schema.IntV(int64(o.cfg.MaxSequenceLength)) },
+		func(o *options, v schema.Value) error {
+			n, err := asInt(v, "max_sequence_length")
+			o.cfg.MaxSequenceLength = int(n)
 			return err
 		}},
 }

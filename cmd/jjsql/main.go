@@ -13,11 +13,13 @@ import (
 	"io"
 	"os"
 	"runtime/pprof"
+	"strconv"
 	"strings"
 
 	"github.com/spf13/pflag"
 	"golang.org/x/term"
 
+	"github.com/jjsql/jjsql/extractors"
 	fnsqlite "github.com/jjsql/jjsql/functions/sqlite"
 	"github.com/jjsql/jjsql/output"
 	"github.com/jjsql/jjsql/vtab"
@@ -53,6 +55,20 @@ Examples:
 Flags:
 `
 
+// optFlag is a boolean flag stored in a map (Env.Options).
+type optFlag struct {
+	m   map[string]bool
+	key string
+}
+
+func (o optFlag) String() string { return strconv.FormatBool(o.m[o.key]) }
+func (o optFlag) Type() string   { return "bool" }
+func (o optFlag) Set(s string) error {
+	v, err := strconv.ParseBool(s)
+	o.m[o.key] = v
+	return err
+}
+
 func main() {
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
@@ -83,6 +99,18 @@ func run(argv []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs.StringVar(&d.AnonymizationSalt, "anonymization-salt", d.AnonymizationSalt, "salt for --anonymize-ips")
 	fs.Float64Var(&d.BurstThresholdMS, "burst-threshold-ms", d.BurstThresholdMS, "gap in milliseconds below which packets belong to one burst")
 	fs.IntVar(&d.EntropySampleBytes, "entropy-sample-bytes", d.EntropySampleBytes, "per-direction payload budget of the entropy features")
+	fs.BoolVar(&d.ConnectionUsePorts, "connection-use-ports", d.ConnectionUsePorts, "connection features: graph nodes are address:port instead of address")
+	fs.IntVar(&d.MaxSequenceLength, "max-sequence-length", d.MaxSequenceLength, "packets in the per-packet sequence columns")
+	env.Options = map[string]bool{}
+	for _, o := range []struct{ opt, help string }{
+		{extractors.OptRawSequences, "show the per-packet sequence columns (iat_sequence, timestamp_sequence, pkt_len_sequence, direction_sequence) in SELECT *"},
+		{extractors.OptSPLT, "show the SPLT columns (splt_lengths, splt_times) in SELECT *"},
+		{extractors.OptConnTemporal, "show the temporal connection columns (conn_src_flow_rate, conn_temporal_spread, conn_burst_connections) in SELECT *"},
+	} {
+		env.Options[o.opt] = false
+		fs.Var(optFlag{env.Options, o.opt}, strings.ReplaceAll(o.opt, "_", "-"), o.help)
+		fs.Lookup(strings.ReplaceAll(o.opt, "_", "-")).NoOptDefVal = "true"
+	}
 	if err := fs.Parse(argv); err != nil {
 		if errors.Is(err, pflag.ErrHelp) {
 			return 0

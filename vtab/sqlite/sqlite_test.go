@@ -153,6 +153,9 @@ func TestLaziness(t *testing.T) {
 	if st.Work.Packets != uint64(total) {
 		t.Errorf("count(*): packets %d, want %d", st.Work.Packets, total)
 	}
+	if st.CrossPass {
+		t.Error("count(*): the connection group's first pass ran")
+	}
 	flowsN := int64(st.Rows)
 
 	queryInt(t, db, "SELECT sum(total_packets) FROM flows(?)", p)
@@ -200,6 +203,16 @@ func TestLaziness(t *testing.T) {
 		t.Errorf("SELECT *: %d groups computed (%v), want all", len(st.ComputeCalls), st.ComputeCalls)
 	}
 
+	if !st.CrossPass || st.ComputeCalls["connection"] != uint64(flowsN) {
+		t.Errorf("SELECT *: cross pass %v, connection computed %d times; want the pass and %d", st.CrossPass, st.ComputeCalls["connection"], flowsN)
+	}
+
+	// A connection column alone runs the first pass and only that group.
+	queryInt(t, db, "SELECT max(conn_src_total_flows) FROM flows(?)", p)
+	if st = rec.last(t); !st.CrossPass || len(st.ComputeCalls) != 1 {
+		t.Errorf("connection column: cross pass %v, compute calls %v; want the pass and connection only", st.CrossPass, st.ComputeCalls)
+	}
+
 	// packets() runs the flow table only when direction or flow_uid is read.
 	queryInt(t, db, "SELECT sum(payload_len) FROM packets(?)", p)
 	if st = rec.last(t); st.Assembled {
@@ -231,5 +244,38 @@ func TestPacketsColumns(t *testing.T) {
 		if got := queryInt(t, db, tc.q, p); got != tc.want {
 			t.Errorf("%s = %d, want %d", tc.q, got, tc.want)
 		}
+	}
+}
+
+// TestConnectionSQL checks the connection group through SQL against counts
+// SQL itself makes from the same flows: a node's flows as initiator, packets
+// it initiated, and the distinct peers and ports it contacted.
+func TestConnectionSQL(t *testing.T) {
+	db, _ := openDB(t)
+	p := sample(t)
+	for _, tc := range []struct{ name, q string }{
+		{"src_total_flows", `SELECT count(*) FROM flows(?1) f WHERE conn_src_total_flows <>
+			(SELECT count(*) FROM flows(?1) g WHERE g.src_ip = f.src_ip)`},
+		{"src_total_packets", `SELECT count(*) FROM flows(?1) f WHERE conn_src_total_packets <>
+			(SELECT sum(total_packets) FROM flows(?1) g WHERE g.src_ip = f.src_ip)`},
+		{"dst_total_bytes", `SELECT count(*) FROM flows(?1) f WHERE conn_dst_total_bytes <>
+			(SELECT sum(total_bytes) FROM flows(?1) g WHERE g.dst_ip = f.dst_ip)`},
+		{"src_unique_dsts", `SELECT count(*) FROM flows(?1) f WHERE conn_src_unique_dsts <>
+			(SELECT count(DISTINCT dst_ip) FROM flows(?1) g WHERE g.src_ip = f.src_ip)`},
+		{"src_unique_ports", `SELECT count(*) FROM flows(?1) f WHERE conn_src_unique_ports <>
+			(SELECT count(DISTINCT dst_port) FROM flows(?1) g WHERE g.src_ip = f.src_ip)`},
+		{"src_dst_flows", `SELECT count(*) FROM flows(?1) f WHERE conn_src_dst_flows <>
+			(SELECT count(*) FROM flows(?1) g WHERE g.src_ip = f.src_ip AND g.dst_ip = f.dst_ip)`},
+		{"same_community", `SELECT count(*) FROM flows(?1) WHERE conn_same_community <> (conn_src_community = conn_dst_community)`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := queryInt(t, db, tc.q, p); got != 0 {
+				t.Errorf("%d flows disagree", got)
+			}
+		})
+	}
+	// The sample has a real graph: a host with several peers.
+	if got := queryInt(t, db, "SELECT max(conn_src_unique_dsts) FROM flows(?)", p); got < 3 {
+		t.Errorf("max conn_src_unique_dsts = %d, want a host with several peers", got)
 	}
 }
