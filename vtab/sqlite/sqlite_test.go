@@ -279,3 +279,58 @@ func TestConnectionSQL(t *testing.T) {
 		t.Errorf("max conn_src_unique_dsts = %d, want a host with several peers", got)
 	}
 }
+
+// TestOptionalColumns: the optional columns (include_raw_sequences,
+// include_splt, connection_include_temporal) are HIDDEN in flows() unless
+// the run turns their option on, and can always be read by name.
+func TestOptionalColumns(t *testing.T) {
+	p := sample(t)
+	starCols := func(db *sql.DB) map[string]bool {
+		rows, err := db.Query("SELECT * FROM flows(?) LIMIT 1", p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		names, _ := rows.Columns()
+		m := map[string]bool{}
+		for _, n := range names {
+			m[n] = true
+		}
+		return m
+	}
+	db, _ := openDB(t)
+	cols := starCols(db)
+	for _, c := range []string{"pkt_len_sequence", "splt_lengths", "conn_burst_connections"} {
+		if cols[c] {
+			t.Errorf("SELECT * shows %s without its option", c)
+		}
+	}
+	if !cols["conn_src_clustering"] {
+		t.Error("SELECT * lacks conn_src_clustering")
+	}
+	// Readable by name, and max_sequence_length bounds the arrays.
+	var seq string
+	if err := db.QueryRow("SELECT pkt_len_sequence FROM flows WHERE path = ? AND max_sequence_length = 3 ORDER BY total_packets DESC LIMIT 1", p).Scan(&seq); err != nil {
+		t.Fatal(err)
+	}
+	if n := queryInt(t, db, "SELECT json_array_length(?)", seq); n != 3 {
+		t.Errorf("pkt_len_sequence %s: %d values, want 3", seq, n)
+	}
+	// The sequences agree with the flow's own counters.
+	if bad := queryInt(t, db, `SELECT count(*) FROM flows(?) WHERE json_array_length(pkt_len_sequence) <> min(total_packets, 50)
+		OR (total_packets <= 50 AND (SELECT sum(value) FROM json_each(pkt_len_sequence)) <> total_bytes)
+		OR (total_packets <= 50 AND (SELECT count(*) FROM json_each(direction_sequence) WHERE value = 1) <> packets_fwd)`, p); bad != 0 {
+		t.Errorf("%d flows whose sequences disagree with their counters", bad)
+	}
+
+	env := vtab.NewEnv()
+	env.Options = map[string]bool{"include_raw_sequences": true, "connection_include_temporal": true}
+	db2 := Open(env, "")
+	defer db2.Close()
+	cols = starCols(db2)
+	for c, want := range map[string]bool{"pkt_len_sequence": true, "iat_sequence": true, "conn_burst_connections": true, "splt_lengths": false} {
+		if cols[c] != want {
+			t.Errorf("with options: SELECT * shows %s = %v, want %v", c, cols[c], want)
+		}
+	}
+}
