@@ -70,6 +70,13 @@ type Env struct {
 	Options map[string]bool
 }
 
+// Tables returns every table of jjsql, for an engine adapter to register on a
+// connection: the adapters (mattn for jjsql, the C bridge of the loadable
+// extension, DuckDB) all serve this one list.
+func Tables(env *Env) []Table {
+	return []Table{NewFlowsTable(env), NewPacketsTable(env)}
+}
+
 // NewEnv returns an Env with JoyfulJay's defaults.
 func NewEnv() *Env { return &Env{Defaults: flows.DefaultConfig()} }
 

@@ -37,7 +37,7 @@ type Hook func(conn *sqlite3.SQLiteConn) error
 func NewDriver(env *vtab.Env, hooks ...Hook) *sqlite3.SQLiteDriver {
 	return &sqlite3.SQLiteDriver{ConnectHook: func(conn *sqlite3.SQLiteConn) error {
 		auth := &authState{used: map[string][]bool{}}
-		tables := []vtab.Table{vtab.NewFlowsTable(env), vtab.NewPacketsTable(env)}
+		tables := vtab.Tables(env)
 		auth.cols = map[string]map[string]int{}
 		for _, t := range tables {
 			idx := map[string]int{}
