@@ -1,7 +1,9 @@
 package vtab
 
 import (
+	"fmt"
 	"io"
+	"os"
 
 	"github.com/jjsql/jjsql/extractors"
 	"github.com/jjsql/jjsql/flows"
@@ -87,13 +89,19 @@ func (t *FlowsTable) Open(argVals []schema.Value, used []bool) (Cursor, error) {
 		}
 	}
 	plan := extractors.PlanColumns(featCols)
+	var cross *extractors.CrossFlow
+	if plan.Cross {
+		if cross, err = t.crossPass(o, plan); err != nil {
+			return nil, err
+		}
+	}
 	in, err := newInput(t.env, "flows", o.path)
 	if err != nil {
 		return nil, err
 	}
 	gs := extractors.Groups()
 	c := &flowCursor{
-		t: t, o: o, in: in, plan: plan, groups: gs,
+		t: t, o: o, in: in, plan: plan, groups: gs, cross: cross,
 		vals:     make([]schema.Value, t.nFeat),
 		computed: make([]bool, len(gs)),
 		colGroup: make([]*extractors.Group, t.nFeat),
@@ -101,12 +109,6 @@ func (t *FlowsTable) Open(argVals []schema.Value, used []bool) (Cursor, error) {
 	}
 	for i, col := range extractors.Columns() {
 		c.colGroup[i] = col.Group
-	}
-	if plan.Cross {
-		if c.cross, err = t.crossPass(o, plan); err != nil {
-			in.close()
-			return nil, err
-		}
 	}
 	c.asm = flows.NewAssembler(o.cfg, plan.Needs)
 	return c, nil
@@ -118,6 +120,15 @@ func (t *FlowsTable) Open(argVals []schema.Value, used []bool) (Cursor, error) {
 // second pass (the cursor) reads the input again; flow assembly is
 // deterministic, so both passes see the same flows.
 func (t *FlowsTable) crossPass(o options, plan extractors.Plan) (*extractors.CrossFlow, error) {
+	files, err := flows.ExpandPath(o.path)
+	if err != nil {
+		return nil, fmt.Errorf("flows: %w", err)
+	}
+	for _, name := range files {
+		if st, err := os.Stat(name); err == nil && !st.Mode().IsRegular() {
+			return nil, fmt.Errorf("flows: %s is not a regular file: the connection columns read the input twice (every flow is needed before the first row), and a pipe can be read once; save it to a file first", name)
+		}
+	}
 	x := extractors.NewCrossFlow(&o.cfg)
 	quiet := *t.env
 	quiet.Warn = nil // the second pass reports the input's problems

@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 
 	"github.com/jjsql/jjsql/vtab"
@@ -332,5 +333,21 @@ func TestOptionalColumns(t *testing.T) {
 		if cols[c] != want {
 			t.Errorf("with options: SELECT * shows %s = %v, want %v", c, cols[c], want)
 		}
+	}
+}
+
+// TestConnectionNeedsRereadableInput: the connection columns read the input
+// twice; a pipe gives a clear error instead of an empty second pass.
+func TestConnectionNeedsRereadableInput(t *testing.T) {
+	db, _ := openDB(t)
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "capture.pcap")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Skipf("mkfifo: %v", err)
+	}
+	var n int64
+	err := db.QueryRow("SELECT max(conn_src_total_flows) FROM flows(?)", fifo).Scan(&n)
+	if err == nil || !strings.Contains(err.Error(), "not a regular file") || !strings.Contains(err.Error(), fifo) {
+		t.Errorf("connection column over a fifo: err = %v, want a 'not a regular file' error naming it", err)
 	}
 }
