@@ -108,7 +108,7 @@ type Feature struct {
 	Profile Profile
 	// Default is what the column holds when its input is absent (no
 	// packet of that kind, no handshake, fewer than two packets): JoyfulJay's
-	// value, 0 / 0.0 / false / '' or a sentinel such as -1. The catalogue
+	// value, 0 / 0.0 / false / the empty string or a sentinel such as -1. The catalogue
 	// sets it for every feature; a NULL Default stands for the zero value of
 	// Type (see DefaultValue).
 	Default Value

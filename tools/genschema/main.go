@@ -9,11 +9,12 @@
 //
 // Defaults: each feature's default is what JoyfulJay emits when the input of
 // the column is absent. It follows the declared_missing_policy column of
-// features.tsv (zero: 0, 0.0 or false; empty: ''; sentinel(x): x) with two
-// corrections: "nan" means 0.0 (JoyfulJay declares nan for its statistics
-// columns but its code emits 0.0 there, as its definitions and output rows
-// say), and defaults.tsv overrides the few columns whose definition names
-// another value (e.g. 1.0 for avg_burst_payload_efficiency).
+// features.tsv (zero: 0, 0.0 or false; empty: the empty string;
+// sentinel(x): x) with two corrections: "nan" means 0.0 (JoyfulJay declares
+// nan for its statistics columns but its code emits 0.0 there, as its
+// definitions and output rows say), and defaults.tsv overrides the few
+// columns whose definition names another value (e.g. 1.0 for
+// avg_burst_payload_efficiency).
 package main
 
 import (
