@@ -58,6 +58,10 @@ type Cursor interface {
 // of the run (set by jjsql's flags) and where warnings go.
 type Env struct {
 	Defaults flows.Config
+	// Profile, when set, restricts the visible columns of flows() to the
+	// key columns and that profile's features (as flows_core and the other
+	// profile views do); the other features stay readable by name.
+	Profile schema.Profile
 	// Warn receives one-line warnings (a capture that ended early, skipped
 	// files). nil discards them.
 	Warn func(msg string)
