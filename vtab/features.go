@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"strconv"
+	"strings"
 
 	"github.com/jjsql/jjsql/extractors"
 	"github.com/jjsql/jjsql/flows"
@@ -250,7 +252,13 @@ func jsonValue(v schema.Value) (any, error) {
 		if math.IsInf(v.F, 0) || math.IsNaN(v.F) {
 			return nil, fmt.Errorf("default %s has no JSON form", schema.FormatFloat(v.F))
 		}
-		return v.F, nil
+		// As a JSON number with a decimal point (0.0, not 0), so the
+		// document shows the default's type as well as its value.
+		n := strconv.FormatFloat(v.F, 'g', -1, 64)
+		if !strings.ContainsAny(n, ".e") {
+			n += ".0"
+		}
+		return json.Number(n), nil
 	case schema.Text:
 		return v.S, nil
 	case schema.Null:
