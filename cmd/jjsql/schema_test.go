@@ -91,8 +91,14 @@ func TestSchemaJSON(t *testing.T) {
 		if !jsonEqual(c.DefaultValue(), f.Default) {
 			t.Errorf("%s: default %v (%T), registry %v", f.ID, f.Default, f.Default, c.DefaultValue())
 		}
-		if want := c.Name; jjName != want && !(jjName == "ja3_hash" && want == "ja3" || jjName == "ja3s_hash" && want == "ja3s" || jjName == "" && f.Origin == "jjsql") {
-			t.Errorf("%s: joyfuljay_name %q", f.ID, jjName)
+		wantJJ, wantOrigin := c.Name, "joyfuljay"
+		if r, ok := map[string]string{"ja3": "ja3_hash", "ja3s": "ja3s_hash"}[c.Name]; ok {
+			wantJJ = r
+		} else if cf, ok := schema.Lookup(c.Name); !ok || cf.Group != c.Group.ID {
+			wantJJ, wantOrigin = "", "jjsql"
+		}
+		if jjName != wantJJ || f.Origin != wantOrigin {
+			t.Errorf("%s: joyfuljay_name %q origin %q, want %q %q", f.ID, jjName, f.Origin, wantJJ, wantOrigin)
 		}
 	}
 	for n, c := range seenJJ {
