@@ -15,9 +15,9 @@ func init() {
 		Features: tlsFeatures(),
 		Aliases:  map[string]string{"ja3_hash": "ja3", "ja3s_hash": "ja3s"},
 		Extra: []schema.Feature{
-			{Name: "ja4", Group: "tls", Type: schema.Text, Profile: schema.NoProfile,
+			{Name: "ja4", Group: "tls", Type: schema.Text, Profile: schema.Core,
 				Doc: "JA4 client fingerprint (FoxIO JA4 TLS client specification) of the ClientHello: t (TCP), q (QUIC) or d (DTLS) prefix; empty if none."},
-			{Name: "ja4_r", Group: "tls", Type: schema.Text, Profile: schema.NoProfile,
+			{Name: "ja4_r", Group: "tls", Type: schema.Text, Profile: schema.Core,
 				Doc: "Raw JA4 (JA4_r): the readable part, the sorted cipher list, the sorted extension list and the signature algorithms, unhashed; empty if none."},
 		},
 		Needs:   flows.NeedPayload | flows.NeedHeads,

@@ -8,9 +8,10 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"strings"
 )
 
-//go:generate go run ../tools/genschema -spec ../../shared/spec/features.tsv -docs definitions.tsv -out features_gen.go
+//go:generate go run ../tools/genschema -spec ../../shared/spec/features.tsv -docs definitions.tsv -defaults defaults.tsv -out features_gen.go
 
 // Type is the value type of a column.
 type Type uint8
@@ -78,6 +79,26 @@ func (p Profile) String() string {
 	return ""
 }
 
+// Profiles lists JoyfulJay's profiles in order.
+var Profiles = []Profile{Core, Extended, Experimental}
+
+// ParseProfile reads a profile name: core, extended, experimental (any
+// case, with or without the JJ- prefix), or all (or "") for NoProfile, which
+// selects every column.
+func ParseProfile(s string) (Profile, error) {
+	switch n := strings.TrimPrefix(strings.ToLower(strings.TrimSpace(s)), "jj-"); n {
+	case "core":
+		return Core, nil
+	case "extended":
+		return Extended, nil
+	case "experimental":
+		return Experimental, nil
+	case "all", "":
+		return NoProfile, nil
+	}
+	return NoProfile, fmt.Errorf("schema: unknown profile %q (core, extended, experimental or all)", s)
+}
+
 // Feature describes one column.
 type Feature struct {
 	Name    string // column name, exactly JoyfulJay's
@@ -85,7 +106,41 @@ type Feature struct {
 	Type    Type
 	Unit    string // "" when unitless
 	Profile Profile
+	// Default is what the column holds when its input is absent (no
+	// packet of that kind, no handshake, fewer than two packets): JoyfulJay's
+	// value, 0 / 0.0 / false / the empty string or a sentinel such as -1. The catalogue
+	// sets it for every feature; a NULL Default stands for the zero value of
+	// Type (see DefaultValue).
+	Default Value
 	Doc     string // one line, our own words
+}
+
+// DefaultValue returns f.Default, or the zero value of f.Type (0, 0.0,
+// false, ”) when f.Default is NULL, as for the columns jjsql adds without
+// declaring a default.
+func (f Feature) DefaultValue() Value {
+	if f.Default.Kind != Null || f.Type == Null {
+		return f.Default
+	}
+	return Zero(f.Type)
+}
+
+// Zero returns the zero value of t: 0, 0.0, false, ” or an empty blob;
+// NULL for Null.
+func Zero(t Type) Value {
+	switch t {
+	case Int:
+		return IntV(0)
+	case Real:
+		return RealV(0)
+	case Text:
+		return TextV("")
+	case Bool:
+		return BoolV(false)
+	case Blob:
+		return BlobV([]byte{})
+	}
+	return NullV()
 }
 
 // Value is one cell. The zero Value is SQL NULL.
@@ -122,6 +177,25 @@ func NullV() Value { return Value{} }
 
 // IsNull reports whether v is SQL NULL.
 func (v Value) IsNull() bool { return v.Kind == Null }
+
+// Equal reports whether v and w have the same kind and value (NaN equals
+// NaN, so that a default compares equal to itself).
+func (v Value) Equal(w Value) bool {
+	if v.Kind != w.Kind {
+		return false
+	}
+	switch v.Kind {
+	case Int, Bool:
+		return v.I == w.I
+	case Real:
+		return v.F == w.F || (math.IsNaN(v.F) && math.IsNaN(w.F))
+	case Text:
+		return v.S == w.S
+	case Blob:
+		return string(v.B) == string(w.B)
+	}
+	return true
+}
 
 // Any returns v as a plain Go value: int64, float64, string, []byte or nil.
 func (v Value) Any() any {

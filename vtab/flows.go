@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 
 	"github.com/jjsql/jjsql/extractors"
 	"github.com/jjsql/jjsql/flows"
@@ -59,7 +60,7 @@ func NewFlowsTable(env *Env) *FlowsTable {
 	for _, a := range extractors.Aliases() {
 		target := all[a.Target]
 		add(ColumnDef{Name: a.Name, Type: target.Type, Hidden: true, Kind: KindAlias,
-			Arg: a.Target, Doc: "same as " + target.Name})
+			Arg: slices.Index(t.feat, a.Target), Doc: "same as " + target.Name})
 		t.feat[len(t.feat)-1] = a.Target
 	}
 	for i, c := range all {

@@ -58,6 +58,10 @@ type Cursor interface {
 // of the run (set by jjsql's flags) and where warnings go.
 type Env struct {
 	Defaults flows.Config
+	// Profile, when set, restricts the visible columns of flows() to the
+	// key columns and that profile's features (as flows_core and the other
+	// profile views do); the other features stay readable by name.
+	Profile schema.Profile
 	// Warn receives one-line warnings (a capture that ended early, skipped
 	// files). nil discards them.
 	Warn func(msg string)
@@ -68,13 +72,6 @@ type Env struct {
 	// visible in flows(); otherwise they are HIDDEN (still readable by name).
 	// Read when a table is created.
 	Options map[string]bool
-}
-
-// Tables returns every table of jjsql, for an engine adapter to register on a
-// connection: the adapters (mattn for jjsql, the C bridge of the loadable
-// extension, DuckDB) all serve this one list.
-func Tables(env *Env) []Table {
-	return []Table{NewFlowsTable(env), NewPacketsTable(env)}
 }
 
 // NewEnv returns an Env with JoyfulJay's defaults.

@@ -11,8 +11,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"runtime/pprof"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -22,6 +24,7 @@ import (
 	"github.com/jjsql/jjsql/extractors"
 	fnsqlite "github.com/jjsql/jjsql/functions/sqlite"
 	"github.com/jjsql/jjsql/output"
+	"github.com/jjsql/jjsql/schema"
 	"github.com/jjsql/jjsql/vtab"
 	"github.com/jjsql/jjsql/vtab/sqlite"
 )
@@ -34,6 +37,7 @@ Usage:
   jjsql [flags] "SQL"
   jjsql [flags] -f query.sql
   echo "SQL" | jjsql [flags]
+  jjsql schema [--json] [--profile P]   the columns of flows(), or the feature-schema document
 
 Tables (table-valued functions; the path is a file, a glob or a directory):
   flows(path, flow_timeout, terminate_on_fin_rst, max_concurrent_flows,
@@ -42,6 +46,12 @@ Tables (table-valued functions; the path is a file, a glob or a directory):
         one row per bidirectional flow; columns are JoyfulJay's feature names
   packets(path, ...same options...)
         one row per IP packet: headers, direction, flow_uid, payload
+  flows_core(...), flows_extended(...), flows_experimental(...)
+        flows() with the key columns and one JoyfulJay profile's features
+        (the other features stay readable by name)
+  features
+        one row per column of flows(): name, grp, dtype, units, profile,
+        default_value, description, ...
 
 Examples:
   jjsql "SELECT count(*) FROM flows('capture.pcap')"
@@ -49,6 +59,8 @@ Examples:
          FROM flows('traces/*.pcapng') ORDER BY total_bytes DESC LIMIT 10"
   jjsql --flow-timeout 30 "SELECT protocol, count(*) FROM flows('dir/') GROUP BY 1"
   jjsql "SELECT * FROM flows WHERE path = 'x.pcap' AND terminate_on_fin_rst = 0"
+  jjsql --profile core --format csv -o core.csv "SELECT * FROM flows('x.pcap')"
+  jjsql "SELECT name, default_value FROM features WHERE grp = 'tls'"
   jjsql --format json "WITH f AS MATERIALIZED (SELECT flow_uid, src_ip FROM flows('x.pcap'))
          SELECT f.src_ip, p.timestamp, p.payload_len FROM f JOIN packets('x.pcap') p USING (flow_uid)"
 
@@ -89,6 +101,8 @@ func run(argv []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	showVersion := fs.Bool("version", false, "print the version and exit")
 	quiet := fs.BoolP("quiet", "q", false, "do not print warnings")
 	cpuProfile := fs.String("cpuprofile", "", "write a Go CPU profile of the run to FILE (for go tool pprof)")
+	profile := fs.String("profile", "all", "columns SELECT * FROM flows() returns: core, extended, experimental (the key columns and that JoyfulJay profile's features) or all")
+	asJSON := fs.Bool("json", false, "with the schema command: write the versioned feature-schema document as JSON")
 	fs.Float64Var(&d.FlowTimeout, "flow-timeout", d.FlowTimeout, "idle timeout in seconds: a packet later than this after its flow's last packet starts a new flow")
 	fs.BoolVar(&d.TerminateOnFinRst, "terminate-on-fin-rst", d.TerminateOnFinRst, "end a TCP flow when the connection closes (RST, or FIN from both sides acknowledged)")
 	fs.IntVar(&d.MaxConcurrentFlows, "max-concurrent-flows", d.MaxConcurrentFlows, "evict a flow when this many are open (0 = unlimited)")
@@ -138,10 +152,26 @@ func run(argv []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "jjsql:", strings.TrimPrefix(err.Error(), "flows: "))
 		return 2
 	}
+	p, err := schema.ParseProfile(*profile)
+	if err != nil {
+		fmt.Fprintln(stderr, "jjsql:", strings.TrimPrefix(err.Error(), "schema: "))
+		return 2
+	}
+	env.Profile = p
 
-	// The SQL: argument, -f file, or standard input.
+	// The SQL: argument, -f file, or standard input; or the schema command.
 	var query string
+	schemaCmd := fs.NArg() > 0 && fs.Arg(0) == "schema"
 	switch {
+	case schemaCmd:
+		if fs.NArg() > 1 {
+			fmt.Fprintln(stderr, "jjsql: schema takes no arguments")
+			return 2
+		}
+		query = schemaQuery(p, env.Options)
+	case *asJSON:
+		fmt.Fprintln(stderr, "jjsql: --json is a flag of the schema command (jjsql schema --json)")
+		return 2
 	case fs.NArg() > 0:
 		query = strings.Join(fs.Args(), " ")
 	case *sqlFile != "":
@@ -192,6 +222,19 @@ func run(argv []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "jjsql: warning:", msg)
 	}
 
+	if schemaCmd && *asJSON {
+		bw := bufio.NewWriter(out)
+		err := vtab.WriteSchemaJSON(bw, version)
+		if err == nil {
+			err = bw.Flush()
+		}
+		if err != nil {
+			fmt.Fprintln(stderr, "jjsql:", err)
+			return 1
+		}
+		return 0
+	}
+
 	conn := sqlite.Open(env, *db, fnsqlite.Register)
 	defer conn.Close()
 	conn.SetMaxOpenConns(1) // temp views and attachments live on one connection
@@ -209,6 +252,29 @@ func run(argv []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// schemaQuery lists the columns SELECT * FROM flows() returns under profile
+// p (all columns for NoProfile), in that order.
+func schemaQuery(p schema.Profile, options map[string]bool) string {
+	const cols = "name, grp, dtype, units, profile, default_value, description"
+	shown := "option = ''"
+	for _, o := range slices.Sorted(maps.Keys(options)) {
+		if options[o] {
+			shown += " OR option = '" + o + "'"
+		}
+	}
+	if p == schema.NoProfile {
+		return "SELECT row_number() OVER (ORDER BY position) - 1 AS position, " + cols + " FROM features WHERE " + shown + " ORDER BY position"
+	}
+	var q strings.Builder
+	q.WriteString("SELECT row_number() OVER (ORDER BY CASE name")
+	for i, k := range vtab.KeyColumns {
+		fmt.Fprintf(&q, " WHEN '%s' THEN %d", k, i)
+	}
+	fmt.Fprintf(&q, " ELSE %d END, position) - 1 AS position, %s FROM features WHERE (%s) AND (flow_key OR profile = '%s') ORDER BY 1",
+		len(vtab.KeyColumns), cols, shown, p.String())
+	return q.String()
 }
 
 func oneLine(err error) string {

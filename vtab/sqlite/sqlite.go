@@ -1,8 +1,10 @@
 //go:build sqlite_vtable
 
 // Package sqlite adapts jjsql's engine-neutral tables (package vtab) to
-// mattn/go-sqlite3: eponymous virtual tables flows() and packets() on every
-// connection. It holds no feature logic.
+// mattn/go-sqlite3: eponymous virtual tables flows() and packets(), the
+// profile views flows_core(), flows_extended() and flows_experimental(), and
+// the features table on every connection (vtab.Tables). It holds no feature
+// logic.
 //
 // Laziness: mattn does not pass SQLite's colUsed to BestIndex, so the adapter
 // installs an authorizer on each connection. While a statement is prepared,
@@ -158,8 +160,10 @@ func (m *module) Connect(c *sqlite3.SQLiteConn, _ []string) (sqlite3.VTab, error
 			b.WriteString(", ")
 		}
 		b.WriteString(strconv.Quote(col.Name))
-		b.WriteString(" ")
-		b.WriteString(col.Type.SQL())
+		if typ := col.Type.SQL(); typ != "" {
+			b.WriteString(" ")
+			b.WriteString(typ)
+		}
 		if col.Hidden {
 			b.WriteString(" HIDDEN")
 		}
@@ -168,14 +172,21 @@ func (m *module) Connect(c *sqlite3.SQLiteConn, _ []string) (sqlite3.VTab, error
 	if err := c.DeclareVTab(b.String()); err != nil {
 		return nil, fmt.Errorf("sqlite: declare %s: %w", m.table.Name(), err)
 	}
-	return &table{m: m, cols: m.table.Columns()}, nil
+	t := &table{m: m, cols: m.table.Columns()}
+	for _, c := range t.cols {
+		if c.Kind == vtab.KindArg {
+			t.hasArgs = true
+		}
+	}
+	return t, nil
 }
 
 func (m *module) DestroyModule() {}
 
 type table struct {
-	m    *module
-	cols []vtab.ColumnDef
+	m       *module
+	cols    []vtab.ColumnDef
+	hasArgs bool // the table takes a path argument (all but features)
 }
 
 // BestIndex consumes equality constraints on argument columns only, and
@@ -212,7 +223,9 @@ func (t *table) BestIndex(cst []sqlite3.InfoConstraint, ob []sqlite3.InfoOrderBy
 		}
 	}
 	cost := 1e6
-	if !hasPath {
+	if !t.hasArgs {
+		cost = 1
+	} else if !hasPath {
 		cost = 1e30 // a plan without the path cannot run; prefer any other
 	}
 	idx := strings.Join(order, ",") + "|" + t.m.auth.snapshot(t.m.table.Name(), len(t.cols))
