@@ -2,12 +2,14 @@ package extractors
 
 import (
 	"crypto/tls"
+	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/jjsql/jjsql/flows"
 	"github.com/jjsql/jjsql/internal/testgen"
 	"github.com/jjsql/jjsql/proto/quic"
+	"github.com/jjsql/jjsql/schema"
 )
 
 // fpPkt is one packet of a synthetic fingerprint flow: time (s), sent by the
@@ -275,5 +277,79 @@ func TestFingerprintCorpus(t *testing.T) {
 				t.Errorf("JoyfulJay's doh_confidence is %s, want %s", row["doh_confidence"], tc.jjDoH)
 			}
 		})
+	}
+}
+
+// TestOverlaysSample checks the padding, fingerprint and entropy groups on
+// the overlay flows our generator writes into the sample capture
+// (internal/testgen): a Tor-like link of 586-byte cells to OR port 9001,
+// WireGuard to 51820, OpenVPN to 1194, and DNS over HTTPS to 1.1.1.1 with
+// server name cloudflare-dns.com.
+func TestOverlaysSample(t *testing.T) {
+	specs, err := testgen.SampleFlows()
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec := map[string]testgen.FlowSpec{}
+	for _, s := range specs {
+		spec[s.Conv] = s
+	}
+	cfg := flows.DefaultConfig()
+	fs := captureFlows(t, filepath.Join("..", "testdata", testgen.SamplePcap), cfg, PlanGroups("padding", "fingerprint", "entropy").Needs)
+	tests := []struct {
+		conv string
+		want []wantA
+	}{
+		// 60 cells of 586 bytes 10 ms apart, nothing else: sizes constant,
+		// the rate constant, every packet a Tor cell.
+		{"tor", []wantA{
+			{"pkt_size_variance", 0.0}, {"is_constant_size", true}, {"dominant_size_mode", 586}, {"dominant_size_ratio", 1.0},
+			{"is_constant_rate", true}, {"tor_cell_count", 60}, {"tor_cell_ratio", 1.0}, {"is_tor_like", true},
+			{"padding_score", 1.0},
+			{"likely_tor", true}, {"tor_confidence", fpSum(0.4, 0.3, 0.1)}, {"likely_vpn", false}, {"likely_doh", false},
+			{"traffic_type", "tor"},
+			{"payload_bytes_sampled", 512},
+		}},
+		{"wireguard", []wantA{
+			{"tor_cell_count", 0}, {"is_tor_like", false},
+			{"likely_vpn", true}, {"vpn_confidence", 0.5}, {"vpn_type", "wireguard"}, {"traffic_type", "vpn:wireguard"},
+			{"likely_tor", false}, {"tor_confidence", 0.0},
+		}},
+		{"openvpn", []wantA{
+			{"likely_vpn", true}, {"vpn_confidence", 0.5}, {"vpn_type", "openvpn"}, {"traffic_type", "vpn:openvpn"},
+		}},
+		// 20 packets in 0.12 s: the name rule's 0.6, +0.1 under 1 s, nothing
+		// for the packet count (not under 20).
+		{"doh", []wantA{
+			{"likely_doh", true}, {"doh_confidence", fpSum(0.6, 0.1)}, {"traffic_type", "doh"},
+			{"tor_confidence", 0.1}, {"likely_tor", false}, {"likely_vpn", false},
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.conv, func(t *testing.T) {
+			s, ok := spec[tc.conv]
+			if !ok {
+				t.Fatalf("the sample has no %s conversation", tc.conv)
+			}
+			f := findFlow(fs, s.InitPort, s.RespPort)
+			if f == nil || f.Packets != s.Packets() {
+				t.Fatalf("no flow %d -> %d with %d packets", s.InitPort, s.RespPort, s.Packets())
+			}
+			got := map[string]schema.Value{}
+			for _, id := range []string{"padding", "fingerprint", "entropy"} {
+				for k, v := range computeA(t, id, f, &cfg) {
+					got[k] = v
+				}
+			}
+			checkValuesA(t, got, tc.want)
+			checkValuesA(t, got, []wantA{{"tor_cell_count", s.TorCells}})
+		})
+	}
+	// The cells are TLS records of random bytes: the sample's entropy is
+	// near 8 bits per byte (each record starts with a 5-byte header).
+	if f := findFlow(fs, spec["tor"].InitPort, 9001); f != nil {
+		if e := computeA(t, "entropy", f, &cfg)["entropy_payload"].F; e < 7.5 {
+			t.Errorf("Tor cells: entropy_payload %v, want above 7.5", e)
+		}
 	}
 }
