@@ -2,8 +2,6 @@ package extractors
 
 import (
 	"bytes"
-	"errors"
-	"io"
 	"math"
 	"testing"
 
@@ -172,44 +170,6 @@ func TestEntropySampleReuse(t *testing.T) {
 	}
 }
 
-// corpusSample reads the packets of capture that belong to the flow of proto
-// between initPort and respPort (the initiator's port first) and returns the
-// sample built from them independently of the assembler: per direction the
-// captured TCP/UDP payload bytes, cut at 256. padded reports whether one of
-// those packets has link padding after its IP datagram.
-func corpusSample(t *testing.T, capture string, proto uint8, initPort, respPort uint16) (sample [2][]byte, padded bool) {
-	t.Helper()
-	src, err := flows.OpenFile(corpusPath(t, capture), 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer src.Close()
-	var p flows.Packet
-	for {
-		err := src.Next(&p)
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		d := -1
-		switch {
-		case p.Proto != proto:
-		case p.SrcPort == initPort && p.DstPort == respPort:
-			d = 0
-		case p.SrcPort == respPort && p.DstPort == initPort:
-			d = 1
-		}
-		if d < 0 || !(p.HasTCP || p.HasUDP) {
-			continue
-		}
-		padded = padded || refPadded(&p)
-		sample[d] = append(sample[d], p.Payload[:min(len(p.Payload), 256-len(sample[d]))]...)
-	}
-	return sample, padded
-}
-
 // TestEntropyCorpus checks the entropy group on real flows. The sample
 // holds the declared payload only (corrected.tsv): on the WireGuard flow,
 // whose frames carry no padding, every column equals JoyfulJay's; on the DoH
@@ -242,15 +202,23 @@ func TestEntropyCorpus(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			f := corpusFlow(t, tc.capture, tc.proto, tc.initPort, tc.respPort, "entropy")
-			want, padded := corpusSample(t, tc.capture, tc.proto, tc.initPort, tc.respPort)
-			if padded != tc.padded {
-				t.Errorf("padded frames: %v, want %v", padded, tc.padded)
+			// Assembled as the reference run was; padded: a packet of the
+			// flow has link padding after its IP datagram.
+			ours, _, err := readRefFlows(corpusPath(t, tc.capture), conformanceConfig(), Lookup("entropy").Needs)
+			if err != nil {
+				t.Fatal(err)
 			}
-			for d := range 2 {
-				if !bytes.Equal(f.Sample[d], want[d]) {
-					t.Errorf("direction %d: sample of %d bytes differs from the %d captured payload bytes", d, len(f.Sample[d]), len(want[d]))
+			var f *flows.Flow
+			for _, o := range ours {
+				if o.f.Proto == tc.proto && o.f.InitPort == tc.initPort && o.f.RespPort == tc.respPort {
+					f = o.f
+					if o.padded != tc.padded || o.cut {
+						t.Errorf("padded frames %v, cut payloads %v; want %v, false", o.padded, o.cut, tc.padded)
+					}
 				}
+			}
+			if f == nil {
+				t.Fatalf("no flow %d %d -> %d", tc.proto, tc.initPort, tc.respPort)
 			}
 			cfg := conformanceConfig()
 			got := computeA(t, "entropy", f, &cfg)

@@ -22,17 +22,23 @@ func TestPaddingAllocs(t *testing.T) {
 	f := padFlow(pkts...)
 	cfg := flows.DefaultConfig()
 	for _, id := range []string{"padding", "fingerprint", "entropy"} {
-		g := Lookup(id)
-		out := make([]schema.Value, len(g.Features))
-		allocs := testing.AllocsPerRun(50, func() {
-			if err := g.Compute(f, &cfg, out); err != nil {
-				t.Fatal(err)
-			}
-		})
-		if allocs >= 1 {
+		if allocs := computeAllocs(t, id, f, &cfg); allocs >= 1 {
 			t.Errorf("%s: %v allocations per flow, want 0", id, allocs)
 		}
 	}
+}
+
+// computeAllocs returns the allocations of one computation of group id on
+// f, warm.
+func computeAllocs(t *testing.T, id string, f *flows.Flow, cfg *flows.Config) float64 {
+	t.Helper()
+	g := Lookup(id)
+	out := make([]schema.Value, len(g.Features))
+	return testing.AllocsPerRun(50, func() {
+		if err := g.Compute(f, cfg, out); err != nil {
+			t.Fatal(err)
+		}
+	})
 }
 
 // TestSampleAllocs: once warm, assembling flows that keep a payload sample
