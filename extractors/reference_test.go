@@ -32,7 +32,8 @@ import (
 // and every column of every group is compared cell by cell, except:
 //   - flow_id, which JoyfulJay's default rows lack;
 //   - the columns of <corpus>/../spec/corrected.tsv, where POLICY.md asks
-//     jjsql to be correct instead of matching JoyfulJay;
+//     jjsql to be correct instead of matching JoyfulJay (refPayloadOnly
+//     ones are still compared on flows the correction does not touch);
 //   - refPayloadColumns on flows where JoyfulJay's payload input differs
 //     from the corrected one: a padded frame or a payload cut short
 //     (docs/PARITY.md: consequences of the declared-payload correction).
@@ -69,6 +70,20 @@ var refPayloadColumns = map[string]bool{
 	"tcp_rtt_ack_max":  true,
 	"tcp_rtt_ack_mean": true,
 	"is_mptcp":         true,
+}
+
+// refPayloadOnly are columns of corrected.tsv whose only correction is the
+// declared payload (link padding never counts, a cut payload keeps its
+// declared length): on flows with neither padded frames nor cut payloads
+// they must equal JoyfulJay's (subtest "payload").
+var refPayloadOnly = map[string]bool{
+	"payload_bytes_total": true,
+	// padding: header overhead per burst
+	"burst_padding_ratio": true, "burst_overhead_bytes": true, "avg_burst_payload_efficiency": true,
+	// entropy: the payload sample
+	"entropy_payload": true, "entropy_initiator": true, "entropy_responder": true, "entropy_ratio": true,
+	"byte_distribution_uniformity": true, "printable_ratio": true, "null_ratio": true, "high_byte_ratio": true,
+	"payload_bytes_sampled": true,
 }
 
 // refKnownCaptures are the captures where docs/PARITY.md documents cells that
@@ -349,8 +364,8 @@ type refResult struct {
 	twins       int
 	paddedFlows int // twins with a padded frame
 	cutFlows    int // twins with a cut payload
-	// payload_bytes_total (corrected) on twins with neither padded frames nor
-	// cut payloads, where it must equal JoyfulJay's
+	// cells of refPayloadOnly columns (corrected) on twins with neither
+	// padded frames nor cut payloads, where they must equal JoyfulJay's
 	payloadChecked int
 	payloadDiffer  []refMismatch
 	twinless       []string // keys of reference flows without a twin
@@ -463,9 +478,10 @@ func compareRefCapture(groups []*Group, capture, pcapPath, csvPath string, corre
 				}
 				if corrected[ft.Name] {
 					tl.corrected++
-					if ft.Name == "payload_bytes_total" && !o.padded && !o.cut {
+					if refPayloadOnly[ft.Name] && !o.padded && !o.cut {
 						// Without padding or cuts the payload correction
-						// changes nothing: this checks refPadded and refCut.
+						// changes nothing: this checks refPadded, refCut
+						// and the columns' other rules.
 						res.payloadChecked++
 						if ci, ok := col[ft.Name]; ok {
 							if equal, _ := refCell(ft.Name, out[i], row[ci]); !equal {
@@ -600,10 +616,10 @@ func TestReferenceJoyfulJay(t *testing.T) {
 			differ = append(differ, r.payloadDiffer...)
 		}
 		known := refReport(t, differ)
-		t.Logf("payload_bytes_total on %d twins without padded frames or cut payloads: %d differ (%d in known captures)",
+		t.Logf("%d cells of payload-only corrected columns on twins without padded frames or cut payloads: %d differ (%d in known captures)",
 			checked, len(differ), known)
 		if checked == 0 {
-			t.Error("no payload_bytes_total compared")
+			t.Error("no payload-only corrected column compared")
 		}
 	})
 

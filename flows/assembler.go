@@ -149,7 +149,8 @@ func (a *Assembler) newFlow(k flowKey, p *Packet) *Flow {
 	}
 	app := f.App
 	app.reset()
-	*f = Flow{Base: f.Base[:0], TCP: f.TCP[:0], IP: f.IP[:0], L2: f.L2[:0], ICMP: f.ICMP[:0], Heads: f.Heads[:0], App: app}
+	*f = Flow{Base: f.Base[:0], TCP: f.TCP[:0], IP: f.IP[:0], L2: f.L2[:0], ICMP: f.ICMP[:0], Heads: f.Heads[:0], App: app,
+		Sample: [2][]byte{f.Sample[0][:0], f.Sample[1][:0]}}
 	f.key = k
 	f.UID = uint64(p.File)<<40 | p.Index
 	f.File = p.File
@@ -280,12 +281,37 @@ func (a *Assembler) record(f *Flow, p *Packet, fwd bool) {
 		a.Work.Records++
 		a.Work.BytesKept += uint64(unsafe.Sizeof(PktHead{}))
 	}
+	if n&NeedSample != 0 && (p.HasTCP || p.HasUDP) && len(p.Payload) > 0 {
+		a.sample(f, p, fwd)
+	}
 	if n&NeedPayload != 0 {
 		if kept := f.App.add(p, f.Packets-1, fwd, a.cfg.StreamBudget); kept > 0 {
 			a.Work.Records++
 			a.Work.BytesKept += uint64(kept)
 		}
 	}
+}
+
+// sample appends p's captured TCP or UDP payload to its direction's
+// Flow.Sample while that holds fewer than EntropySampleBytes bytes. A buffer
+// is allocated once, at its full size, and kept when the flow is recycled.
+func (a *Assembler) sample(f *Flow, p *Packet, fwd bool) {
+	d := 1
+	if fwd {
+		d = 0
+	}
+	budget := a.cfg.EntropySampleBytes
+	room := budget - len(f.Sample[d])
+	if room <= 0 {
+		return
+	}
+	if cap(f.Sample[d]) < budget {
+		f.Sample[d] = append(make([]byte, 0, budget), f.Sample[d]...)
+	}
+	b := p.Payload[:min(room, len(p.Payload))]
+	f.Sample[d] = append(f.Sample[d], b...)
+	a.Work.Records++
+	a.Work.BytesKept += uint64(len(b))
 }
 
 // fragments gives a non-first IP fragment the ports of its datagram's first

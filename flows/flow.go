@@ -18,6 +18,7 @@ const (
 	NeedICMP                      // Flow.ICMP: ICMP type, code, id, sequence
 	NeedPayload                   // Flow.App: reassembled TCP streams and the first datagrams
 	NeedHeads                     // Flow.Heads: the first payload bytes of every packet
+	NeedSample                    // Flow.Sample: the first Config.EntropySampleBytes payload bytes of each direction
 )
 
 // HeadBytes is how many payload bytes of each packet Flow.Heads keeps.
@@ -117,6 +118,13 @@ type Flow struct {
 	ICMP  []PktICMP
 	Heads []PktHead
 	App   AppData // with NeedPayload
+	// Sample holds, per direction (0 initiator, 1 responder), the captured
+	// TCP and UDP payload bytes of that direction's packets in arrival order,
+	// concatenated up to Config.EntropySampleBytes (the last chunk cut), as
+	// JoyfulJay samples payload for its entropy features. The payload never
+	// includes link-layer padding; a packet cut short by the snapshot length
+	// gives only its captured bytes. With NeedSample.
+	Sample [2][]byte
 
 	// bookkeeping of the assembler
 	key        flowKey

@@ -190,7 +190,7 @@ func TestTLSFunctions(t *testing.T) {
 		t.Errorf("bad blobs: %q, want NULLs", out)
 	}
 	out, _, _ = jj(t, "--format", "csv", "SELECT DISTINCT tls_sni(payload) FROM packets('"+p+"') WHERE tls_sni(payload) <> ''")
-	if out != "tls_sni(payload)\nexample.test\n" {
+	if out != "tls_sni(payload)\nexample.test\ncloudflare-dns.com\n" {
 		t.Errorf("tls_sni(payload) = %q", out)
 	}
 }

@@ -209,7 +209,7 @@ func TestSchemaCommand(t *testing.T) {
 	}
 	out, _, code = jj(t, "schema", "--profile", "experimental", "--format", "csv")
 	lines = strings.Split(strings.TrimSuffix(out, "\n"), "\n")
-	if code != 0 || len(lines) < 10 || !strings.HasPrefix(lines[7], "6,flow_uid,") || !strings.HasPrefix(lines[8], "7,mac_src,mac,string,,JJ-EXPERIMENTAL,,") {
+	if code != 0 || len(lines) < 10 || !strings.HasPrefix(lines[7], "6,flow_uid,") || !strings.HasPrefix(lines[8], "7,pkt_size_variance,padding,float64,bytes^2,JJ-EXPERIMENTAL,0,") {
 		t.Errorf("schema --profile experimental: code %d, lines %q", code, lines[:min(len(lines), 10)])
 	}
 	for _, args := range [][]string{{"schema", "extra"}, {"--json", "SELECT 1"}, {"--profile", "basic", "SELECT 1"}} {

@@ -3,6 +3,7 @@ package testgen
 import (
 	"crypto/tls"
 	"errors"
+	"fmt"
 	"net"
 	"net/netip"
 	"sort"
@@ -387,6 +388,70 @@ func buildSample() ([]sampleConv, error) {
 		add(cv, "NTPv4 client request and server answer", 0)
 	}
 
+	// Encrypted overlays late in the capture, after every other conversation.
+	{
+		cv := NewConv("tor", ep(macClientA, "192.168.1.10", 51000), ep(macGateway, "198.51.100.90", 9001), Link{})
+		cv.IP = IPOptions{DontFragment: true, ServerTTL: 50}
+		TorLink(cv, at(205), tcp, 60, 10*time.Millisecond, seed+3000)
+		add(cv, "Tor-like link to OR port 9001, open before the capture: 60 cells of 586 bytes (TLS records), both ways", 0)
+	}
+	{
+		cv := NewConv("wireguard", ep(macClientB, "192.168.1.23", 43900), ep(macGateway, "203.0.113.60", 51820), Link{})
+		cv.IP.ServerTTL = 54
+		const ci, si = 0x1a2b3c4d, 0x5e6f7081 // the two ends' session indexes
+		msgs := []Message{
+			{Data: WireGuardInitiation(seed+3100, ci)},
+			{FromServer: true, Data: WireGuardResponse(seed+3101, si, ci)},
+			{Data: WireGuardData(seed+3102, si, 0, 0)}, // keepalive confirms the handshake
+		}
+		for i := 0; i < 6; i++ {
+			msgs = append(msgs,
+				Message{Data: WireGuardData(seed+3110+uint64(i), si, uint64(i+1), 84), Think: 200 * time.Millisecond},
+				Message{FromServer: true, Data: WireGuardData(seed+3120+uint64(i), ci, uint64(i), 1280)})
+		}
+		UDPExchange(cv, at(210), msgs)
+		add(cv, "WireGuard-like UDP to 51820: handshake initiation and response, keepalive, 6 data exchanges", 0)
+	}
+	{
+		cv := NewConv("openvpn", ep(macClientA, "192.168.1.10", 45100), ep(macGateway, "203.0.113.70", 1194), Link{})
+		cv.IP.ServerTTL = 53
+		const cs, ss = 0x0102030405060708, 0x1112131415161718 // session ids
+		msgs := []Message{
+			{Data: OpenVPNControl(OpenVPNHardResetClientV2, cs, 0, nil, 0, nil)},
+			{FromServer: true, Data: OpenVPNControl(OpenVPNHardResetServerV2, ss, cs, []uint32{0}, 0, nil)},
+			{Data: OpenVPNControl(OpenVPNAckV1, cs, ss, []uint32{0}, 0, nil)},
+		}
+		for i := 0; i < 5; i++ {
+			msgs = append(msgs,
+				Message{Data: OpenVPNData(seed+3200+uint64(i), 1, uint32(i+1), 100), Think: 100 * time.Millisecond},
+				Message{FromServer: true, Data: OpenVPNData(seed+3210+uint64(i), 1, uint32(i+1), 1400)})
+		}
+		UDPExchange(cv, at(215), msgs)
+		add(cv, "OpenVPN-like UDP to 1194: hard resets and ACK, then 5 data exchanges (P_DATA_V2)", 0)
+	}
+	{
+		// DNS-over-HTTPS: a DNS message posted to Cloudflare's resolver over TLS 1.3.
+		cv := NewConv("doh", ep(macClientB, "192.168.1.23", 41200), ep(macGateway, "1.1.1.1", 443), Link{})
+		cv.IP = IPOptions{DontFragment: true, ServerTTL: 57}
+		q, err := DNSMessage(0x1a06, "example.test", layers.DNSTypeA, false, 0, nil)
+		if err != nil {
+			return nil, err
+		}
+		r, err := DNSMessage(0x1a06, "example.test", layers.DNSTypeA, true, 0,
+			[]DNSAnswer{{Name: "example.test", Type: layers.DNSTypeA, TTL: 300, IP: netip.MustParseAddr("203.0.113.10")}})
+		if err != nil {
+			return nil, err
+		}
+		req := append([]byte(fmt.Sprintf("POST /dns-query HTTP/1.1\r\nHost: cloudflare-dns.com\r\n"+
+			"Content-Type: application/dns-message\r\nAccept: application/dns-message\r\nContent-Length: %d\r\n\r\n", len(q))), q...)
+		resp := append([]byte(fmt.Sprintf("HTTP/1.1 200 OK\r\nContent-Type: application/dns-message\r\nContent-Length: %d\r\n\r\n", len(r))), r...)
+		TLSConversation(cv, at(220), tcp, TLSConfig{
+			Version: tls.VersionTLS13, ServerName: "cloudflare-dns.com", ALPN: []string{"http/1.1"},
+			Request: req, Response: resp, Seed: seed + 3300, Time: t0,
+		}, TCPEnd{Kind: CloseFIN})
+		add(cv, "DNS over HTTPS: TLS 1.3 to 1.1.1.1:443, SNI cloudflare-dns.com, POST /dns-query; FIN", 0)
+	}
+
 	for _, sc := range out {
 		if _, err := sc.cv.Frames(); err != nil {
 			return nil, err
@@ -420,11 +485,12 @@ func merge(convs []sampleConv) ([]Frame, []int) {
 }
 
 // Sample returns the frames of the demo capture testdata/sample.pcap: about
-// 30 conversations over 200 seconds mixing TCP (TLS 1.2 and 1.3, HTTP,
+// 35 conversations over 220 seconds mixing TCP (TLS 1.2 and 1.3, HTTP,
 // HTTP/2, SSH, MPTCP, loss and reordering, FIN and RST closes), UDP (DNS,
 // NTP, a stream), ICMP and ICMPv6, IPv4 and IPv6 fragments, VLAN, QinQ,
-// MPLS, PPPoE and the IP tunnels. All frames are Ethernet on interface 0.
-// Every call builds new frames.
+// MPLS, PPPoE and the IP tunnels, then encrypted overlays (a Tor-like link
+// of 586-byte cells, WireGuard, OpenVPN, DNS over HTTPS to 1.1.1.1). All
+// frames are Ethernet on interface 0. Every call builds new frames.
 func Sample() ([]Frame, error) {
 	convs, err := buildSample()
 	if err != nil {

@@ -34,6 +34,7 @@ type FlowSpec struct {
 	PayloadFwd, PayloadBwd int // transport payload bytes (Meta.Payload summed)
 	IPBytesFwd, IPBytesBwd int // innermost IP total lengths summed
 	Fragments              int // IP fragments
+	TorCells               int // packets whose innermost IP total length is 580 to 600 bytes (Tor cell sized)
 
 	SYN, FIN, RST   int // TCP packets with the flag
 	Retransmissions int // segments marked EventRetransmission
@@ -136,6 +137,9 @@ func flowSpec(sc sampleConv, frames []Frame, idx []int, part, nparts int) FlowSp
 		}
 		if m.Fragment {
 			s.Fragments++
+		}
+		if m.IPLen >= 580 && m.IPLen <= 600 {
+			s.TorCells++
 		}
 		if !m.TCP {
 			continue

@@ -5,7 +5,6 @@ package sqlite
 import (
 	"bufio"
 	"database/sql"
-	"maps"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -18,12 +17,6 @@ import (
 	"github.com/jjsql/jjsql/schema"
 	"github.com/jjsql/jjsql/vtab"
 )
-
-// pendingGroups are catalogue groups whose extractors are being written
-// on other branches: until they are merged their columns are not in
-// flows(). Remove a group here once it is registered (a registered group
-// must have all its columns).
-var pendingGroups = map[string]bool{"padding": true, "fingerprint": true, "entropy": true, "connection": true}
 
 // jjRenamed are JoyfulJay's columns that flows() shows under another name
 // (the JoyfulJay name stays a hidden alias).
@@ -279,7 +272,6 @@ func TestFeatureNamesOnce(t *testing.T) {
 		if len(names) != 401 {
 			t.Errorf("%d names, want 401", len(names))
 		}
-		pending := map[string]int{}
 		for _, name := range names {
 			f, ok := schema.Lookup(name)
 			if !ok {
@@ -287,16 +279,11 @@ func TestFeatureNamesOnce(t *testing.T) {
 				continue
 			}
 			switch {
-			case registered[f.Group] && count[name] != 1:
-				t.Errorf("%s appears %d times in features", name, count[name])
-			case !registered[f.Group] && !pendingGroups[f.Group]:
-				t.Errorf("%s: group %s is not registered", name, f.Group)
 			case !registered[f.Group]:
-				pending[f.Group]++
+				t.Errorf("%s: group %s is not registered", name, f.Group)
+			case count[name] != 1:
+				t.Errorf("%s appears %d times in features", name, count[name])
 			}
-		}
-		for _, g := range slices.Sorted(maps.Keys(pending)) {
-			t.Logf("group %s not merged yet: %d columns missing", g, pending[g])
 		}
 	}
 	t.Run("catalogue", func(t *testing.T) { check(t, catalogNames()) })
@@ -334,9 +321,6 @@ func TestSelectStarOrder(t *testing.T) {
 		var want []string
 		for i, name := range names {
 			f, _ := schema.Lookup(name)
-			if extractors.Lookup(f.Group) == nil {
-				continue // pending group (TestFeatureNamesOnce)
-			}
 			if r, ok := jjRenamed[name]; ok {
 				name = r
 			}
