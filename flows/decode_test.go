@@ -924,7 +924,7 @@ func BenchmarkDecode(b *testing.B) {
 // scapy path decodes them by EtherType alone and reads the header with the
 // damaged IHL (frame 17: IHL 10, so UDP ports 2093 -> 50904 from bytes 40-43
 // of the IP header): 7 of its reference flows for this capture exist only
-// through such frames, and 4 more flows hold one of them (docs/parity-gaps.md).
+// through such frames, and 4 more flows hold one of them (docs/PARITY.md).
 func TestDecodeCorpusBogusIPv4Version(t *testing.T) {
 	path := filepath.Join(corpusDir(t), "ndpi", "pcap", "fuzz-2020-02-16-11740.pcap")
 	data, err := os.ReadFile(path)

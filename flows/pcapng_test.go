@@ -377,7 +377,7 @@ func TestHostileLengthMemory(t *testing.T) {
 // reader cannot read the new section, so the reader stops there with a
 // FormatError after one packet, as tshark ("unknown SHB version 2.0") and
 // libpcap do. JoyfulJay's scapy reads all three packets; that costs one
-// reference flow and one packet of another (docs/parity-gaps.md).
+// reference flow and one packet of another (docs/PARITY.md).
 func TestPcapngCorpusUnknownVersion(t *testing.T) {
 	dir := corpusDir(t)
 	for _, name := range []string{"le_test901.pcapng", "be_test901.pcapng"} {
