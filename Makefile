@@ -21,6 +21,8 @@ demo: build
 	@./$(BIN) --format table "SELECT protocol, count(*) AS flows, sum(total_packets) AS packets FROM flows('testdata/sample.pcap') GROUP BY 1"
 	@echo '$$ jjsql "SELECT dst_port, tls_sni, ja3, ja4, ssh_hassh, dns_query_name FROM flows('"'"'testdata/sample.pcap'"'"') WHERE tls_detected OR ssh_detected OR dns_detected"'
 	@./$(BIN) --format table "SELECT dst_port, tls_sni, ja3, ja4, ssh_hassh, dns_query_name FROM flows('testdata/sample.pcap') WHERE tls_detected OR ssh_detected OR dns_detected"
+	@echo '$$ jjsql "SELECT src_ip, dst_ip, dst_port, traffic_type, round(tor_confidence, 2) AS tor, vpn_type, likely_doh, round(entropy_payload, 2) AS entropy, conn_src_unique_dsts AS peers FROM flows('"'"'testdata/sample.pcap'"'"') WHERE traffic_type <> '"'"'encrypted'"'"'"'
+	@./$(BIN) --format table "SELECT src_ip, dst_ip, dst_port, traffic_type, round(tor_confidence, 2) AS tor, vpn_type, likely_doh, round(entropy_payload, 2) AS entropy, conn_src_unique_dsts AS peers FROM flows('testdata/sample.pcap') WHERE traffic_type <> 'encrypted'"
 
 test: vet fmtcheck depcheck
 	$(GO) test -race -tags $(TAGS) -count=1 $(PKGS)
