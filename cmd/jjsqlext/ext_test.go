@@ -170,7 +170,7 @@ func viaExtension(t *testing.T, so, query string, ncol int) result {
 	for i := range cs {
 		cs[i] = fmt.Sprintf("c%d", i)
 	}
-	cmd := exec.Command(shell(t), "-bail", "-batch", out,
+	cmd := exec.Command(shell(t), "-init", os.DevNull, "-bail", "-batch", out,
 		".load "+so,
 		"CREATE TEMP VIEW v AS "+query,
 		"CREATE TABLE names AS SELECT name FROM pragma_table_info('v') ORDER BY cid",
@@ -396,7 +396,7 @@ func TestFunctionsOnConstants(t *testing.T) {
 // returns its standard output and error.
 func runShell(t *testing.T, args ...string) (string, string, error) {
 	t.Helper()
-	cmd := exec.Command(shell(t), append([]string{"-bail", "-batch", "-csv", ":memory:"}, args...)...)
+	cmd := exec.Command(shell(t), append([]string{"-init", os.DevNull, "-bail", "-batch", "-csv", ":memory:"}, args...)...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()
@@ -516,7 +516,7 @@ func TestLibrary(t *testing.T) {
 // engine, and returns the statistics of the first scan of each.
 func scanStats(t *testing.T, so, query string) (ext, jj vtab.ScanStats) {
 	t.Helper()
-	cmd := exec.Command(shell(t), "-bail", "-batch", ":memory:", ".load "+so, query)
+	cmd := exec.Command(shell(t), "-init", os.DevNull, "-bail", "-batch", ":memory:", ".load "+so, query)
 	cmd.Env = append(os.Environ(), statsEnv+"=1")
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
