@@ -59,3 +59,14 @@ conformance: build
 
 clean:
 	rm -rf bin
+
+# --- Loadable SQLite extension (issue 5 part 2; docs/EXTENSION.md) ---------
+# bin/jjsql.so: flows(), packets() and the SQL functions for any sqlite3 3.10+
+#   sqlite3 :memory: '.load ./bin/jjsql' "SELECT count(*) FROM flows('x.pcap')"
+# Needs sqlite3ext.h (Debian: libsqlite3-dev); no build tag, no mattn.
+EXT := bin/jjsql.so
+
+.PHONY: ext
+ext:
+	$(GO) build -buildmode=c-shared -o $(EXT) ./cmd/jjsqlext
+	@rm -f $(EXT:.so=.h)
