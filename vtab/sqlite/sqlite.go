@@ -299,8 +299,10 @@ func (c *cursor) Column(ctx *sqlite3.SQLiteContext, i int) error {
 	case schema.Text:
 		ctx.ResultText(v.S)
 	case schema.Blob:
-		if v.B == nil {
-			ctx.ResultBlob([]byte{})
+		if len(v.B) == 0 {
+			// mattn hands SQLite a NULL pointer for an empty slice, which
+			// SQLite stores as NULL: a zero-length blob keeps x''.
+			ctx.ResultZeroblob(0)
 		} else {
 			ctx.ResultBlob(v.B)
 		}
