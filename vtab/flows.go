@@ -123,7 +123,7 @@ func (t *FlowsTable) Open(argVals []schema.Value, used []bool) (Cursor, error) {
 func (t *FlowsTable) crossPass(o options, plan extractors.Plan) (*extractors.CrossFlow, error) {
 	files, err := flows.ExpandPath(o.path)
 	if err != nil {
-		return nil, fmt.Errorf("flows: %w", err)
+		return nil, tableErr("flows", err)
 	}
 	for _, name := range files {
 		if st, err := os.Stat(name); err == nil && !st.Mode().IsRegular() {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/jjsql/jjsql/flows"
 )
@@ -27,7 +28,7 @@ type input struct {
 func newInput(env *Env, table, path string) (*input, error) {
 	files, err := flows.ExpandPath(path)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", table, err)
+		return nil, tableErr(table, err)
 	}
 	in := &input{env: env, table: table, files: files}
 	// Open the first file now, so a query on a single bad file fails with a
@@ -48,7 +49,7 @@ func (in *input) openNext() error {
 		src, err := flows.OpenFile(name, idx)
 		if err != nil {
 			if len(in.files) == 1 {
-				return fmt.Errorf("%s: %w", in.table, err)
+				return tableErr(in.table, err)
 			}
 			in.errs = append(in.errs, err)
 			in.env.warn("%s: skipped %v", in.table, err)
@@ -106,3 +107,19 @@ func (in *input) close() {
 		in.src = nil
 	}
 }
+
+// tableError names the table an error of package flows came from, without
+// repeating that package's own "flows: " prefix (flows: capture file ...,
+// not flows: flows: capture file ...).
+type tableError struct {
+	table string
+	err   error
+}
+
+func tableErr(table string, err error) error { return &tableError{table, err} }
+
+func (e *tableError) Error() string {
+	return e.table + ": " + strings.TrimPrefix(e.err.Error(), "flows: ")
+}
+
+func (e *tableError) Unwrap() error { return e.err }

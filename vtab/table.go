@@ -215,14 +215,14 @@ func resolve(env *Env, table string, vals []schema.Value) (options, error) {
 			continue
 		}
 		if err := args[i].set(&o, v); err != nil {
-			return o, fmt.Errorf("%s: %w", table, err)
+			return o, tableErr(table, err)
 		}
 	}
 	if o.path == "" {
 		return o, fmt.Errorf("%s: path argument required, e.g. SELECT * FROM %s('capture.pcap')", table, table)
 	}
 	if err := o.cfg.Validate(); err != nil {
-		return o, fmt.Errorf("%s: %w", table, err)
+		return o, tableErr(table, err)
 	}
 	return o, nil
 }
