@@ -4,7 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strings"
+	"time"
 
 	"github.com/jjsql/jjsql/flows"
 )
@@ -23,14 +25,25 @@ type input struct {
 	opened int // files opened successfully
 	errs   []error
 	stats  flows.SourceStats
+
+	// Progress reporting (Env.Progress): the time is read every
+	// progressEvery packets only.
+	tick  uint32
+	last  time.Time
+	total int64 // bytes of all files; -1 until first needed
 }
+
+const progressEvery = 256
 
 func newInput(env *Env, table, path string) (*input, error) {
 	files, err := flows.ExpandPath(path)
 	if err != nil {
 		return nil, tableErr(table, err)
 	}
-	in := &input{env: env, table: table, files: files}
+	in := &input{env: env, table: table, files: files, total: -1}
+	if env.Progress != nil {
+		in.last = time.Now()
+	}
 	// Open the first file now, so a query on a single bad file fails with a
 	// clear error instead of returning no rows.
 	if err := in.openNext(); err != nil {
@@ -74,6 +87,11 @@ func (in *input) next(p *flows.Packet) (bool, error) {
 	}
 	err := in.src.Next(p)
 	if err == nil {
+		if in.env.Progress != nil {
+			if in.tick++; in.tick%progressEvery == 0 && !in.progress() {
+				return false, ErrInterrupted
+			}
+		}
 		return true, nil
 	}
 	st := in.src.Stats()
@@ -90,6 +108,26 @@ func (in *input) next(p *flows.Packet) (bool, error) {
 		return false, err
 	}
 	return false, nil
+}
+
+// progress calls Env.Progress when ProgressInterval has passed since the
+// last call and reports whether the scan goes on.
+func (in *input) progress() bool {
+	now := time.Now()
+	if now.Sub(in.last) < ProgressInterval {
+		return true
+	}
+	in.last = now
+	if in.total < 0 {
+		in.total = 0
+		for _, name := range in.files {
+			if fi, err := os.Stat(name); err == nil {
+				in.total += fi.Size()
+			}
+		}
+	}
+	st := in.src.Stats()
+	return in.env.Progress(uint64(in.stats.Bytes+st.Bytes), uint64(in.total), in.stats.IPPackets+st.IPPackets)
 }
 
 func (in *input) addStats(s flows.SourceStats) {

@@ -6,8 +6,10 @@
 package vtab
 
 import (
+	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/jjsql/jjsql/flows"
 	"github.com/jjsql/jjsql/schema"
@@ -72,7 +74,21 @@ type Env struct {
 	// visible in flows(); otherwise they are HIDDEN (still readable by name).
 	// Read when a table is created.
 	Options map[string]bool
+	// Progress, when set, is called during a scan at most about every
+	// ProgressInterval with the bytes read so far of the scan's input, the
+	// input's total size (0 when unknown; the bytes of a gzip capture count
+	// its decompressed data, so they may pass the total) and the packets
+	// read. Returning false stops the scan: the cursor fails with
+	// ErrInterrupted. It runs on the goroutine that drives the cursor.
+	Progress func(bytesRead, bytesTotal, packets uint64) bool
 }
+
+// ProgressInterval is the least time between two calls of Env.Progress
+// within one scan.
+var ProgressInterval = 200 * time.Millisecond
+
+// ErrInterrupted is the error of a scan that Env.Progress stopped.
+var ErrInterrupted = errors.New("vtab: interrupted")
 
 // NewEnv returns an Env with JoyfulJay's defaults.
 func NewEnv() *Env { return &Env{Defaults: flows.DefaultConfig()} }
