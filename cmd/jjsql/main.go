@@ -38,6 +38,7 @@ Usage:
   jjsql [flags] -f query.sql
   echo "SQL" | jjsql [flags]
   jjsql schema [--json] [--profile P]   the columns of flows(), or the feature-schema document
+  jjsql [flags] [repl]                  interactive shell (the default on a terminal)
 
 Tables (table-valued functions; the path is a file, a glob or a directory):
   flows(path, flow_timeout, terminate_on_fin_rst, max_concurrent_flows,
@@ -158,6 +159,10 @@ func run(argv []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return 2
 	}
 	env.Profile = p
+
+	if wantsREPL(fs.Args(), stdin, stdout, *sqlFile) {
+		return runREPL(env, *db, *format, *outPath, *quiet)
+	}
 
 	// The SQL: argument, -f file, or standard input; or the schema command.
 	var query string
