@@ -70,3 +70,9 @@ EXT := bin/jjsql.so
 ext:
 	$(GO) build -buildmode=c-shared -o $(EXT) ./cmd/jjsqlext
 	@rm -f $(EXT:.so=.h)
+
+# --- Interactive shell (docs/REPL.md) ---
+.PHONY: repl
+# Opens the shell on this build; try: SELECT * FROM flows('testdata/sample.pcap') LIMIT 3;
+repl: build
+	./$(BIN) repl

@@ -382,7 +382,7 @@ func createTable(t vtab.Table) string {
 		case c.Kind == vtab.KindAlias:
 			comment = c.Doc
 		case c.Hidden:
-			comment = "optional: read only when named; " + c.Doc
+			comment = "not in SELECT *, read when named: " + c.Doc
 		}
 		if comment != "" {
 			def += "  -- " + comment
