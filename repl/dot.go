@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -22,7 +23,7 @@ type dotCommand struct {
 // dotCommands are the shell's commands, in the order .help lists them.
 var dotCommands = []dotCommand{
 	{".help", "", "show this list"},
-	{".tables", "", "list the table functions, and the tables of the database and of .open'ed files"},
+	{".tables", "", "list jjsql's tables, and the tables of the database and of .open'ed files"},
 	{".schema", "[TABLE]", "show a table's columns as CREATE TABLE (hidden argument columns marked)"},
 	{".features", "[GROUP]", "list the feature groups, or the features of GROUP with type, units and meaning"},
 	{".mode", "MODE", "output mode: " + strings.Join(Modes, ", ")},
@@ -275,7 +276,8 @@ func (s *shell) listTables() bool {
 	for _, t := range s.tables {
 		names = append(names, t.Name())
 	}
-	fmt.Fprintln(w, "table functions (.schema NAME for the columns):")
+	sort.Strings(names)
+	fmt.Fprintln(w, "jjsql's tables (.schema NAME for the columns):")
 	columns(w, names, s.width())
 	objs, err := s.userObjects("")
 	if err != nil {
@@ -332,7 +334,11 @@ func (s *shell) schema(name string) bool {
 		}
 	} else {
 		for _, t := range s.tables {
-			fmt.Fprintf(w, "-- %s: %d columns (.schema %s)\n", signature(t), visible(t), t.Name())
+			name := signature(t)
+			if i := strings.Index(name, ", "); i >= 0 {
+				name = name[:i] + ", ...)"
+			}
+			fmt.Fprintf(w, "-- %s: %d columns (.schema %s)\n", name, visible(t), t.Name())
 		}
 	}
 	objs, err := s.userObjects(name)
@@ -365,10 +371,17 @@ func visible(t vtab.Table) int {
 // explained.
 func createTable(t vtab.Table) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "CREATE TABLE %s(  -- table function: %s\n", t.Name(), signature(t))
+	if sig := signature(t); sig != t.Name() {
+		fmt.Fprintf(&b, "CREATE TABLE %s(  -- table function: %s\n", t.Name(), sig)
+	} else {
+		fmt.Fprintf(&b, "CREATE TABLE %s(  -- a table of jjsql\n", t.Name())
+	}
 	cols := t.Columns()
 	for i, c := range cols {
-		def := "  " + quoteIdentIfNeeded(c.Name) + " " + c.Type.SQL()
+		def := "  " + quoteIdentIfNeeded(c.Name)
+		if typ := c.Type.SQL(); typ != "" {
+			def += " " + typ
+		}
 		if c.Hidden {
 			def += " HIDDEN"
 		}
