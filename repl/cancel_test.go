@@ -56,7 +56,7 @@ func TestCancelLongScan(t *testing.T) {
 	defer func() { vtab.ProgressInterval = old }()
 	path := os.Getenv("JJSQL_BIG_CAPTURE") // to measure on a capture of your own
 	if path == "" {
-		path = bigCapture(t, 300) // 30 MB, 118,800 packets
+		path = bigCapture(t, 300) // 47 MB, 151,200 packets
 	}
 	fi, err := os.Stat(path)
 	if err != nil {
@@ -72,6 +72,7 @@ func TestCancelLongScan(t *testing.T) {
 		{"between rows, interrupt", "SELECT count(*), avg(iat_mean), max(ja4) FROM flows(?)", false, time.Second},
 		{"first pass, Progress", "SELECT avg(conn_src_unique_dsts) FROM flows(?)", true, time.Second},
 		{"first pass, no Progress stop", "SELECT avg(conn_src_unique_dsts) FROM flows(?)", false, 0},
+		{"every column, Progress", "SELECT * FROM flows(?)", true, time.Second},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			env := vtab.NewEnv()
