@@ -3,6 +3,7 @@
 package main
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"os"
@@ -424,5 +425,72 @@ func TestREPLScript(t *testing.T) {
 	}
 	if got := strings.Join(names, " "); got != "labels.db out.jsonl ports.tsv setup.sql" {
 		t.Errorf("files: %s", got)
+	}
+}
+
+// repeatCapture writes the sample capture copies times over, each copy an
+// hour after the previous one, into dir.
+func repeatCapture(t *testing.T, dir string, copies int) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(repoRoot(t), "testdata", "sample.pcap"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if binary.LittleEndian.Uint32(b) != 0xa1b2c3d4 {
+		t.Fatal("sample.pcap: want a little-endian microsecond pcap")
+	}
+	out := append([]byte(nil), b[:24]...)
+	for i := 0; i < copies; i++ {
+		for off := 24; off+16 <= len(b); {
+			n := int(binary.LittleEndian.Uint32(b[off+8:]))
+			rec := append([]byte(nil), b[off:off+16+n]...)
+			binary.LittleEndian.PutUint32(rec, binary.LittleEndian.Uint32(rec)+uint32(i*3600))
+			out = append(out, rec...)
+			off += 16 + n
+		}
+	}
+	path := filepath.Join(dir, "big.pcap")
+	if err := os.WriteFile(path, out, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// TestREPLProgress scans a large capture: after half a second the progress
+// line shows on the terminal (standard error), Ctrl-C stops the scan, and
+// the line is gone when the error shows.
+func TestREPLProgress(t *testing.T) {
+	dir := t.TempDir()
+	big := repeatCapture(t, dir, 300)
+	fi, err := os.Stat(big)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := startREPL(t, filepath.Join(dir, "history"))
+	s.atPrompt(t)
+	s.do(t, ".output /dev/null\r", prompt)
+	s.atPrompt(t)
+	s.send(t, "SELECT * FROM flows('"+big+"');\r")
+	total := fmt.Sprintf(" of %.1f MiB (", float64(fi.Size())/(1<<20))
+	var line string
+	s.waitFor(t, "the progress line", 60*time.Second, func() bool {
+		line = s.cursorLine()
+		return strings.HasPrefix(line, "scanning: ") && strings.Contains(line, total)
+	})
+	if !strings.Contains(line, " packets, ") || !strings.HasSuffix(line, " packets/s (Ctrl-C stops)") {
+		t.Errorf("progress line %q", line)
+	}
+	s.do(t, "\x03", "Error: interrupted")
+	s.atPrompt(t)
+	txt := s.text()
+	if i := strings.LastIndex(txt, "Error: interrupted"); strings.Contains(txt[i:], "scanning") {
+		t.Errorf("the progress line stayed:\n%s", txt)
+	}
+	if strings.Contains(after(txt, big+"');\n"), "scanning:") {
+		t.Errorf("the progress line was not cleared:\n%s", txt)
+	}
+	s.send(t, "\x04")
+	if err := s.wait(t); err != nil {
+		t.Fatal(err)
 	}
 }
