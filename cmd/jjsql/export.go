@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 
@@ -58,24 +59,41 @@ func addExportFlags(fs *pflag.FlagSet, stderr io.Writer) *exportFlags {
 	return x
 }
 
-// subcommand handles `jjsql export [flags] FILE [SQL]`: it removes the word
-// export and the file operand (the first argument that is neither a flag nor
-// a flag's value) from argv.
+// subcommand handles `jjsql [flags] export [flags] FILE [SQL]`: when the
+// first operand (an argument that is neither a flag nor a flag's value) is
+// the word export, it removes that word and the next operand, the file, from
+// argv.
 func (x *exportFlags) subcommand(fs *pflag.FlagSet, argv []string) []string {
-	if len(argv) == 0 || argv[0] != "export" {
+	first := operands(fs, argv, 2)
+	if len(first) == 0 || argv[first[0]] != "export" {
 		return argv
 	}
 	x.sub = true
-	rest := argv[1:]
-	for i := 0; i < len(rest); i++ {
-		a := rest[i]
+	drop := map[int]bool{first[0]: true}
+	if len(first) > 1 {
+		x.file = argv[first[1]]
+		drop[first[1]] = true
+	}
+	var out []string
+	for i, a := range argv {
+		if !drop[i] {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+// operands returns the indexes of the first n operands of argv.
+func operands(fs *pflag.FlagSet, argv []string, n int) []int {
+	var idx []int
+	for i := 0; i < len(argv) && len(idx) < n; i++ {
+		a := argv[i]
 		switch {
 		case a == "--":
-			if i+1 < len(rest) {
-				x.file = rest[i+1]
-				return append(append([]string{}, rest[:i+1]...), rest[i+2:]...)
+			for j := i + 1; j < len(argv) && len(idx) < n; j++ {
+				idx = append(idx, j)
 			}
-			return rest
+			return idx
 		case strings.HasPrefix(a, "--"):
 			if f := fs.Lookup(a[2:]); f != nil && f.NoOptDefVal == "" && !strings.Contains(a, "=") {
 				i++ // the flag's value
@@ -94,17 +112,16 @@ func (x *exportFlags) subcommand(fs *pflag.FlagSet, argv []string) []string {
 				}
 			}
 		default:
-			x.file = a
-			return append(append([]string{}, rest[:i]...), rest[i+1:]...)
+			idx = append(idx, i)
 		}
 	}
-	return rest
+	return idx
 }
 
 // active reports whether this run is for runExport: another engine, an
 // output file, or jjsql export.
 func (x *exportFlags) active(outPath string) bool {
-	return x.sub || outPath != "" || *x.engine != "sqlite"
+	return x.sub || outPath != "" || *x.engine != "sqlite" || *x.table != "" || *x.replace
 }
 
 // run runs the query with the chosen engine and writes the result to the
@@ -120,6 +137,8 @@ func (x *exportFlags) run(env *vtab.Env, query, dbPath, outPath, format string, 
 			return fail(2, fmt.Errorf("export: no output file (jjsql export FILE \"SQL\")"))
 		case x.file != "" && outPath != "":
 			return fail(2, fmt.Errorf("export: two output files, %s and -o %s", x.file, outPath))
+		case strings.ContainsAny(x.file, " \t\n") && filepath.Ext(x.file) == "":
+			return fail(2, fmt.Errorf("export: %q is not a file name: the output file comes first (jjsql export FILE \"SQL\")", x.file))
 		case x.file != "":
 			outPath = x.file
 		}
