@@ -82,7 +82,7 @@ func TestOutputFile(t *testing.T) {
 			db.Exec("ATTACH '" + filepath.Join(dir, f) + "' AS d (READ_ONLY)")
 			src = "d.flows"
 		}
-		if err := db.QueryRow("SELECT count(*), sum(tls_detected::INT) FROM " + src).Scan(&n, &tls); err != nil || n != strings.Count(stdout, "\n")-1 || tls == 0 {
+		if err := db.QueryRow("SELECT count(*), sum(tls_detected::INT) FROM "+src).Scan(&n, &tls); err != nil || n != strings.Count(stdout, "\n")-1 || tls == 0 {
 			t.Errorf("%s: %d rows, %d tls, %v", f, n, tls, err)
 		}
 	}
