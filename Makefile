@@ -57,3 +57,16 @@ conformance: build
 
 clean:
 	rm -rf bin
+
+# ---- DuckDB and Parquet (vtab/duckdb, export) ----
+# The DuckDB packages link a 70 MB static library; their tests are part of
+# `make test`. These targets run only them, and time the exports.
+.PHONY: test-duckdb bench-duckdb
+
+test-duckdb:
+	$(GO) test -race -tags $(TAGS) -count=1 ./vtab/duckdb/ ./export/ ./cmd/jjsql/
+
+# Times SELECT * FROM flows() exported to Parquet, DuckDB and CSV by each
+# route (needs testdata/bench/corpus-replay.pcap: make bench builds it).
+bench-duckdb: build
+	./scripts/bench-duckdb.sh $(BIN) $(BENCH_PCAP)

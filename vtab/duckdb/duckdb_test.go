@@ -15,6 +15,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/jjsql/jjsql/extractors"
 	"github.com/jjsql/jjsql/schema"
@@ -389,4 +390,31 @@ func TestOptionalColumns(t *testing.T) {
 	if len(d.rows) != 1 || !strings.HasPrefix(d.rows[0][0].(string), "[") {
 		t.Errorf("splt_lengths = %v", d.rows)
 	}
+}
+
+// TestAbandonedScan: a scan DuckDB stops early (LIMIT) still closes its
+// cursor (and its capture file) once DuckDB drops it.
+func TestAbandonedScan(t *testing.T) {
+	var rec recorder
+	duck := openDuck(t, rec.env())
+	r := query(t, duck, "SELECT src_ip FROM flows('"+sample(t)+"') LIMIT 1")
+	if len(r.rows) != 1 {
+		t.Fatalf("%d rows", len(r.rows))
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		runtime.GC()
+		rec.mu.Lock()
+		n := len(rec.scans)
+		rec.mu.Unlock()
+		if n > 0 {
+			s := rec.take(t)
+			if s.Rows == 0 || s.Rows > 2048 {
+				t.Errorf("abandoned scan read %d rows", s.Rows)
+			}
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatal("the abandoned scan's cursor was never closed")
 }
