@@ -112,8 +112,12 @@ func registerFunctions(conn *sql.Conn, env *vtab.Env) ([]string, error) {
 		env = vtab.NewEnv()
 	}
 	env = serialized(env)
+	return registerTables(conn, env, vtab.Tables(env))
+}
+
+func registerTables(conn *sql.Conn, env *vtab.Env, tables []vtab.Table) ([]string, error) {
 	var macros []string
-	for _, t := range vtab.Tables(env) {
+	for _, t := range tables {
 		fn, f, err := newFunction(env, t)
 		if err != nil {
 			return nil, err
@@ -176,6 +180,7 @@ func typeInfo(t schema.Type) (duck.TypeInfo, error) {
 // function is one table's DuckDB binding.
 type function struct {
 	env   *vtab.Env
+	t     vtab.Table
 	name  string
 	nargs int           // argument columns of the table
 	path  int           // argument index of the positional parameter, or -1
@@ -185,7 +190,7 @@ type function struct {
 }
 
 func newFunction(env *vtab.Env, t vtab.Table) (*function, duck.ChunkTableFunction, error) {
-	fn := &function{env: env, name: t.Name(), path: -1}
+	fn := &function{env: env, t: t, name: t.Name(), path: -1}
 	cfg := duck.TableFunctionConfig{NamedArguments: map[string]duck.TypeInfo{}}
 	for _, c := range t.Columns() {
 		if c.Kind == vtab.KindArg {
@@ -312,13 +317,12 @@ func (fn *function) table(named map[string]any, given map[string]bool) (vtab.Tab
 		}
 		opts[o] = v
 	}
-	e := fn.env
-	if opts != nil {
-		c := *fn.env
-		c.Options = opts
-		e = &c
+	if opts == nil {
+		return fn.t, nil
 	}
-	for _, t := range vtab.Tables(e) {
+	e := *fn.env
+	e.Options = opts
+	for _, t := range vtab.Tables(&e) {
 		if t.Name() == fn.name {
 			return t, nil
 		}

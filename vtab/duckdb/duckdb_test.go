@@ -17,6 +17,8 @@ import (
 	"testing"
 	"time"
 
+	_ "github.com/duckdb/duckdb-go/v2"
+
 	"github.com/jjsql/jjsql/extractors"
 	"github.com/jjsql/jjsql/schema"
 	"github.com/jjsql/jjsql/vtab"
@@ -417,4 +419,69 @@ func TestAbandonedScan(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	t.Fatal("the abandoned scan's cursor was never closed")
+}
+
+// constTable is a table without arguments, like the features table.
+type constTable struct{}
+
+func (constTable) Name() string { return "consts" }
+func (constTable) Columns() []vtab.ColumnDef {
+	return []vtab.ColumnDef{{Name: "name", Type: schema.Text}, {Name: "n", Type: schema.Int},
+		{Name: "ok", Type: schema.Bool}, {Name: "secret", Type: schema.Int, Hidden: true}}
+}
+func (constTable) Open(args []schema.Value, used []bool) (vtab.Cursor, error) {
+	if len(args) != 0 || len(used) != 4 || used[3] {
+		return nil, fmt.Errorf("Open(%v, %v)", args, used)
+	}
+	return &constCursor{}, nil
+}
+
+type constCursor struct{ i int }
+
+func (c *constCursor) Next() (bool, error) { c.i++; return c.i <= 3, nil }
+func (c *constCursor) Column(i int) schema.Value {
+	switch i {
+	case 0:
+		return schema.TextV(fmt.Sprint("row", c.i))
+	case 1:
+		return schema.IntV(int64(c.i * 10))
+	case 2:
+		return schema.BoolV(c.i%2 == 1)
+	}
+	return schema.IntV(-1)
+}
+func (c *constCursor) Rowid() int64 { return int64(c.i) }
+func (c *constCursor) Close() error { return nil }
+
+// TestTableWithoutArguments: a table with no arguments (the features table)
+// is both a table macro and a view.
+func TestTableWithoutArguments(t *testing.T) {
+	db, err := sql.Open("duckdb", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	db.SetMaxOpenConns(1)
+	conn, err := db.Conn(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := vtab.NewEnv()
+	macros, err := registerTables(conn, env, []vtab.Table{constTable{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range macros {
+		if _, err := conn.ExecContext(context.Background(), m); err != nil {
+			t.Fatalf("%s: %v", m, err)
+		}
+	}
+	conn.Close()
+	want := "[[row1 10 true] [row2 20 false] [row3 30 true]]"
+	for _, q := range []string{"SELECT * FROM consts ORDER BY n", "SELECT * FROM consts() ORDER BY n"} {
+		r := query(t, db, q)
+		if got := fmt.Sprint(r.rows); got != want || fmt.Sprint(r.types) != "[VARCHAR BIGINT BOOLEAN]" {
+			t.Errorf("%s: %s %v, want %s", q, got, r.types, want)
+		}
+	}
 }
