@@ -128,7 +128,7 @@ func (x *exportFlags) active(outPath string) bool {
 // output file (by its extension) or to stdout. It returns the exit status.
 func (x *exportFlags) run(env *vtab.Env, query, dbPath, outPath, format string, quiet bool, stdout, stderr io.Writer) int {
 	fail := func(code int, err error) int {
-		fmt.Fprintln(stderr, "jjsql:", oneLine(err))
+		fmt.Fprintln(stderr, "jjsql:", oneLine(err)+macroHint(err))
 		return code
 	}
 	if x.sub {
@@ -256,4 +256,16 @@ func writeAll(ctx context.Context, db *sql.DB, stmts []string, format string, w 
 		}
 	}
 	return nil
+}
+
+// macroHint returns, for DuckDB's error on a table macro called with
+// arguments it does not take, the macro's signature (DuckDB prints it on a
+// later line, which oneLine drops).
+func macroHint(err error) string {
+	_, rest, ok := strings.Cut(err.Error(), "Candidate macros:\n")
+	if !ok {
+		return ""
+	}
+	sig, _, _ := strings.Cut(strings.TrimSpace(rest), "\n")
+	return " (it takes " + sig + ")"
 }

@@ -38,6 +38,10 @@ func TestEngineDuckDB(t *testing.T) {
 	if _, errs, code := jj(t, "--engine", "duckdb", "SELECT * FROM flows('/nonexistent.pcap')"); code != 1 || !strings.Contains(errs, "does not exist") {
 		t.Errorf("missing capture: code %d, %q", code, errs)
 	}
+	if _, errs, code := jj(t, "--engine", "duckdb", "SELECT * FROM flows('"+p+"', flow_timout := 3)"); code != 1 ||
+		!strings.Contains(errs, "(it takes flows(path, flow_timeout := NULL,") || strings.Count(errs, "\n") != 1 {
+		t.Errorf("misspelled option: code %d, %q", code, errs)
+	}
 }
 
 // TestOutputFile: -o FILE and jjsql export FILE pick the writer from the

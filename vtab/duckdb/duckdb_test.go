@@ -236,7 +236,7 @@ func TestSelectStarMatchesSQLite(t *testing.T) {
 }
 
 // TestNamedParameters: the options are named parameters with the same
-// meaning as SQLite's positional arguments.
+// meaning as SQLite's positional arguments (which DuckDB takes too).
 func TestNamedParameters(t *testing.T) {
 	p := sample(t)
 	env := vtab.NewEnv()
@@ -248,6 +248,8 @@ func TestNamedParameters(t *testing.T) {
 		{"flows('" + p + "', flow_timeout := 1, terminate_on_fin_rst := 0)", "flows('" + p + "', 1, 0)"},
 		{"flows('" + p + "', sampling_rate := 0.5, sampling_seed := 7)", "flows WHERE path = '" + p + "' AND sampling_rate = 0.5 AND sampling_seed = 7"},
 		{"packets('" + p + "', flow_timeout := 0.05)", "packets('" + p + "', 0.05)"},
+		// The macro also takes the options by position, in SQLite's order.
+		{"flows('" + p + "', 0.05, 0)", "flows('" + p + "', 0.05, 0)"},
 	} {
 		t.Run(c.duck, func(t *testing.T) {
 			cols := "count(*), count(DISTINCT flow_uid), sum(total_packets)"
