@@ -45,8 +45,10 @@ import (
 )
 
 // Open opens a DuckDB database (dsn "" or ":memory:" for an in-memory one)
-// with jjsql's table functions on every connection. The caller closes the
-// *sql.DB.
+// with jjsql's tables on every connection: each table of vtab.Tables(env) is
+// the table function InternalPrefix+name, called through a temporary table
+// macro of its name that every new connection creates. env is read once,
+// here. The caller closes the *sql.DB.
 func Open(ctx context.Context, env *vtab.Env, dsn string) (*sql.DB, error) {
 	var macros []string
 	var ready atomic.Bool
@@ -75,18 +77,6 @@ func Open(ctx context.Context, env *vtab.Env, dsn string) (*sql.DB, error) {
 	}
 	ready.Store(true)
 	return db, nil
-}
-
-// Register registers jjsql's tables on conn: the table functions in conn's
-// database and the macros that give them their names (flows, packets, ...)
-// as temporary macros of conn. Other connections of the database need
-// Register too (Open does it for every connection).
-func Register(conn *sql.Conn, env *vtab.Env) error {
-	macros, err := registerFunctions(conn, env)
-	if err != nil {
-		return err
-	}
-	return execAll(func(q string) error { _, err := conn.ExecContext(context.Background(), q); return err }, macros)
 }
 
 func execAll(exec func(string) error, qs []string) error {
@@ -135,11 +125,12 @@ func registerTables(conn *sql.Conn, env *vtab.Env, tables []vtab.Table) ([]strin
 // once.
 func serialized(env *vtab.Env) *vtab.Env {
 	e := *env
-	mu := &sync.Mutex{}
 	if w := env.Warn; w != nil {
+		var mu sync.Mutex
 		e.Warn = func(msg string) { mu.Lock(); defer mu.Unlock(); w(msg) }
 	}
 	if f := env.OnScanEnd; f != nil {
+		var mu sync.Mutex
 		e.OnScanEnd = func(s vtab.ScanStats) { mu.Lock(); defer mu.Unlock(); f(s) }
 	}
 	return &e
@@ -273,7 +264,11 @@ func (fn *function) macros() []string {
 		call = append(call, fmt.Sprintf("%s := coalesce(CAST(%s AS BOOLEAN), false)", name, name))
 		given = append(given, fmt.Sprintf("CASE WHEN %s IS NULL THEN NULL ELSE %s END", name, quoteString(o)))
 	}
-	call = append(call, fmt.Sprintf("%s := concat_ws(',', %s)", givenParam, strings.Join(given, ", ")))
+	list := "''"
+	if len(given) > 0 {
+		list = "concat_ws(',', " + strings.Join(given, ", ") + ")"
+	}
+	call = append(call, givenParam+" := "+list)
 	return []string{fmt.Sprintf("CREATE OR REPLACE TEMP MACRO %s(%s) AS TABLE SELECT * FROM %s(%s)",
 		quoteIdent(fn.name), strings.Join(params, ", "), internal, strings.Join(call, ", "))}
 }
@@ -540,23 +535,4 @@ func put(chunk duck.DataChunk, col, row int, t schema.Type, v schema.Value) erro
 		return duck.SetChunkValue(chunk, col, row, v.String())
 	}
 	return fmt.Errorf("a %s value in a %s column", v.Kind, TypeName(t))
-}
-
-// Columns returns the DuckDB columns of table name as vtab.Tables(env) defines
-// it: name and DuckDB type, hidden columns left out.
-func Columns(env *vtab.Env, name string) ([]string, []string, bool) {
-	for _, t := range vtab.Tables(env) {
-		if !strings.EqualFold(t.Name(), name) {
-			continue
-		}
-		var names, types []string
-		for _, c := range t.Columns() {
-			if !c.Hidden {
-				names = append(names, c.Name)
-				types = append(types, TypeName(c.Type))
-			}
-		}
-		return names, types, true
-	}
-	return nil, nil, false
 }
