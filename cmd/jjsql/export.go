@@ -174,8 +174,11 @@ func (x *exportFlags) run(env *vtab.Env, query, dbPath, outPath, format string, 
 		warned[msg] = true
 		fmt.Fprintln(stderr, "jjsql: warning:", msg)
 	}
+	// The first Ctrl-C (or SIGTERM) interrupts the query and removes the
+	// unfinished file; a second one kills jjsql as usual.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	go func() { <-ctx.Done(); stop() }()
 
 	stmts := SplitStatements(query)
 	if len(stmts) == 0 {
