@@ -76,3 +76,16 @@ ext:
 # Opens the shell on this build; try: SELECT * FROM flows('testdata/sample.pcap') LIMIT 3;
 repl: build
 	./$(BIN) repl
+
+# ---- DuckDB and Parquet (vtab/duckdb, export) ----
+# The DuckDB packages link a 70 MB static library; their tests are part of
+# `make test`. These targets run only them, and time the exports.
+.PHONY: test-duckdb bench-duckdb
+
+test-duckdb:
+	$(GO) test -race -tags $(TAGS) -count=1 ./vtab/duckdb/ ./export/ ./cmd/jjsql/
+
+# Times SELECT * FROM flows() exported to Parquet, DuckDB and CSV by each
+# route (needs testdata/bench/corpus-replay.pcap: make bench builds it).
+bench-duckdb: build
+	./scripts/bench-duckdb.sh $(BIN) $(BENCH_PCAP)

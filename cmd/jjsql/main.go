@@ -126,6 +126,8 @@ func run(argv []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fs.Var(optFlag{env.Options, o.opt}, strings.ReplaceAll(o.opt, "_", "-"), o.help)
 		fs.Lookup(strings.ReplaceAll(o.opt, "_", "-")).NoOptDefVal = "true"
 	}
+	ex := addExportFlags(fs, stderr)
+	argv = ex.subcommand(fs, argv)
 	if err := fs.Parse(argv); err != nil {
 		if errors.Is(err, pflag.ErrHelp) {
 			return 0
@@ -198,6 +200,9 @@ func run(argv []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return 2
 	}
 
+	if ex.active(*outPath) {
+		return ex.run(env, query, *db, *outPath, *format, *quiet, stdout, stderr)
+	}
 	out := stdout
 	if *outPath != "" {
 		f, err := os.Create(*outPath)

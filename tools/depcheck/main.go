@@ -1,6 +1,6 @@
 // Command depcheck fails when a package imports one above it in jjsql's
-// layering: cmd -> repl/vtab/functions/output -> extractors -> flows, with
-// schema a leaf.
+// layering: cmd -> repl -> export -> vtab/functions/output -> extractors ->
+// flows, with schema a leaf.
 package main
 
 import (
@@ -22,15 +22,16 @@ var rank = map[string]int{
 	"functions":        3,
 	"vtab":             3,
 	"output":           3,
-	"repl":             4,
-	"cmd":              5,
-	"tools":            5,
+	"export":           4,
+	"repl":             5,
+	"cmd":              6,
+	"tools":            6,
 	"internal/testgen": 4,
 }
 
 func family(pkg string) (string, bool) {
 	rel := strings.TrimPrefix(strings.TrimPrefix(pkg, module), "/")
-	for _, f := range []string{"internal/testgen", "schema", "proto", "flows", "extractors", "functions", "vtab", "output", "repl", "cmd", "tools"} {
+	for _, f := range []string{"internal/testgen", "schema", "proto", "flows", "extractors", "functions", "vtab", "output", "export", "repl", "cmd", "tools"} {
 		if rel == f || strings.HasPrefix(rel, f+"/") {
 			return f, true
 		}

@@ -1,0 +1,126 @@
+package export
+
+import (
+	"bufio"
+	"context"
+	"database/sql"
+	"fmt"
+	"os"
+
+	"github.com/jjsql/jjsql/output"
+)
+
+// File is an output file written under a temporary name in the directory of
+// its final name: Commit renames it into place, Abort removes it.
+type File struct {
+	*os.File
+	tmp, path string
+	done      bool
+}
+
+// Create starts writing path. The caller must Commit or Abort.
+func Create(path string) (*File, error) {
+	tmp, err := tempName(path, true)
+	if err != nil {
+		return nil, err
+	}
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_TRUNC, 0)
+	if err != nil {
+		os.Remove(tmp)
+		return nil, fmt.Errorf("export: cannot write %s: %w", path, unwrapPath(err))
+	}
+	return &File{File: f, tmp: tmp, path: path}, nil
+}
+
+// Commit closes the file and renames it to its final name.
+func (f *File) Commit() error {
+	if f.done {
+		return nil
+	}
+	f.done = true
+	if err := f.File.Close(); err != nil {
+		os.Remove(f.tmp)
+		return fmt.Errorf("export: %s: %w", f.path, unwrapPath(err))
+	}
+	return commit(f.tmp, f.path)
+}
+
+// Abort closes and removes the file.
+func (f *File) Abort() {
+	if f.done {
+		return
+	}
+	f.done = true
+	f.File.Close()
+	os.Remove(f.tmp)
+}
+
+// textFile writes the rows of one query in a text format.
+func textFile(ctx context.Context, open func(context.Context) (*sql.Rows, error), path, format string) error {
+	f, err := Create(path)
+	if err != nil {
+		return err
+	}
+	bw := bufio.NewWriterSize(f, 1<<16)
+	err = writeText(ctx, open, bw, format)
+	if err == nil {
+		err = bw.Flush()
+	}
+	if err != nil {
+		f.Abort()
+		return ctxErr(ctx, err)
+	}
+	return f.Commit()
+}
+
+func writeText(ctx context.Context, open func(context.Context) (*sql.Rows, error), w *bufio.Writer, format string) error {
+	rows, err := open(ctx)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	return WriteRows(rows, format, w)
+}
+
+// WriteRows writes rows in a text format of package output, with DuckDB's
+// values (HUGEINT, DECIMAL, lists, ...) turned into the plain values the
+// writers take. A result with no columns writes nothing.
+func WriteRows(rows *sql.Rows, format string, w *bufio.Writer) error {
+	cols, err := rows.Columns()
+	if err != nil {
+		return err
+	}
+	if len(cols) == 0 {
+		for rows.Next() {
+		}
+		return rows.Err()
+	}
+	ow, err := output.New(format, w)
+	if err != nil {
+		return err
+	}
+	if err := ow.Begin(cols); err != nil {
+		return err
+	}
+	vals := make([]any, len(cols))
+	ptrs := make([]any, len(cols))
+	for i := range vals {
+		ptrs[i] = &vals[i]
+	}
+	for rows.Next() {
+		if err := rows.Scan(ptrs...); err != nil {
+			return err
+		}
+		for i, v := range vals {
+			vals[i] = Normalize(v)
+		}
+		if err := ow.Row(vals); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		ow.End()
+		return err
+	}
+	return ow.End()
+}
