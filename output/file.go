@@ -66,6 +66,17 @@ func FileExtensions() []string {
 	return out
 }
 
+// KnownFileExtension reports whether CreateFile can write path (a text
+// format or a registered one).
+func KnownFileExtension(path string) bool {
+	ext := strings.ToLower(filepath.Ext(path))
+	fileMu.RLock()
+	_, ok := fileFormats[ext]
+	fileMu.RUnlock()
+	_, text := textExt[ext]
+	return ok || text
+}
+
 // CreateFile returns a writer of the file at path in the format its
 // extension names: the text formats (.csv, .tsv, .json, .jsonl, .md, .txt
 // for a table) and those registered with RegisterFileFormat.

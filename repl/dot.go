@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -168,8 +169,12 @@ func (s *shell) help() {
 	for _, d := range dotCommands {
 		w = max(w, len(d.name)+1+len(d.args))
 	}
+	exts := output.FileExtensions()
+	if s.cfg.Export != nil {
+		exts = append(exts, s.cfg.ExportExts...)
+	}
 	for _, d := range dotCommands {
-		help := strings.ReplaceAll(d.help, "EXTS", strings.Join(output.FileExtensions(), " "))
+		help := strings.ReplaceAll(d.help, "EXTS", strings.Join(exts, " "))
 		fmt.Fprintf(s.stdout, "%-*s  %s\n", w, strings.TrimSpace(d.name+" "+d.args), help)
 	}
 	fmt.Fprintln(s.stdout, "\nStatements end with \";\" and may span lines. Tab completes SQL words, tables, columns,")
@@ -538,6 +543,16 @@ func (s *shell) export(file, q string) bool {
 		return false
 	}
 	w, err := output.CreateFile(file)
+	if err != nil && s.cfg.Export != nil && !output.KnownFileExtension(file) &&
+		slices.Contains(s.cfg.ExportExts, strings.ToLower(filepath.Ext(file))) {
+		err = s.guard(func(ctx context.Context) error { return s.cfg.Export(ctx, stmts[0], file) })
+		if err != nil {
+			s.errorf("%s (nothing written to %s)", cleanErr(err), file)
+			return false
+		}
+		fmt.Fprintf(s.stdout, "wrote %s\n", file)
+		return true
+	}
 	if err != nil {
 		s.errorf("%s", strings.TrimPrefix(err.Error(), "output: "))
 		return false

@@ -49,6 +49,13 @@ type Config struct {
 	// HistoryFile is where the input history is kept; "" means
 	// HistoryFile().
 	HistoryFile string
+	// Export, when set, writes the result of query to path for the file
+	// kinds the output package does not know (.parquet, .duckdb, .db:
+	// jjsql passes the export package here, so the shell itself does not
+	// link DuckDB).
+	Export func(ctx context.Context, query, path string) error
+	// ExportExts are the extensions Export writes (".parquet", ...).
+	ExportExts []string
 }
 
 // HistoryFile returns where the history is kept: $JJSQL_HISTORY, else

@@ -3,8 +3,10 @@
 package main
 
 import (
+	"context"
 	"io"
 
+	"github.com/jjsql/jjsql/export"
 	fnsqlite "github.com/jjsql/jjsql/functions/sqlite"
 	"github.com/jjsql/jjsql/repl"
 	"github.com/jjsql/jjsql/vtab"
@@ -25,5 +27,9 @@ func wantsREPL(args []string, stdin io.Reader, stdout io.Writer, sqlFile string)
 func runREPL(env *vtab.Env, dsn, format, outPath string, quiet bool) int {
 	db := sqlite.Open(env, dsn, fnsqlite.Register)
 	defer db.Close()
-	return repl.Run(repl.Config{DB: db, Env: env, Mode: format, Output: outPath, Quiet: quiet, Version: version})
+	exp := func(ctx context.Context, query, path string) error {
+		return export.Query(ctx, db, query, path, export.Options{Env: env})
+	}
+	return repl.Run(repl.Config{DB: db, Env: env, Mode: format, Output: outPath, Quiet: quiet, Version: version,
+		Export: exp, ExportExts: []string{".parquet", ".duckdb", ".db", ".sqlite"}})
 }

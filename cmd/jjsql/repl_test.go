@@ -373,6 +373,7 @@ func TestREPLScript(t *testing.T) {
 		".export " + filepath.Join(dir, "out.jsonl"),
 		".export " + filepath.Join(dir, "ports.tsv") + " SELECT DISTINCT dst_port FROM flows('" + sample + "') WHERE protocol = 17 ORDER BY 1 LIMIT 3",
 		".export " + filepath.Join(dir, "x.xlsx"),
+		".export " + filepath.Join(dir, "flows.parquet") + " SELECT flow_uid, likely_tor, total_packets FROM flows('" + sample + "')",
 		".headers off",
 		"SELECT count(*) FROM packets('" + sample + "');",
 		".schema packets",
@@ -393,6 +394,7 @@ func TestREPLScript(t *testing.T) {
 		"name,flows", "dns,1", "web,6",
 		"wrote 2 rows to "+filepath.Join(dir, "out.jsonl"),
 		"wrote 3 rows to "+filepath.Join(dir, "ports.tsv"),
+		"wrote "+filepath.Join(dir, "flows.parquet"),
 		"504",
 		"CREATE TABLE packets(  -- table function: packets(path, flow_timeout, terminate_on_fin_rst, max_concurrent_flows, flow_eviction_strategy, sampling_rate, sampling_seed, anonymize_ips, anonymization_salt, burst_threshold_ms, entropy_sample_bytes, connection_use_ports, max_sequence_length)",
 		"  src_ip TEXT,",
@@ -423,8 +425,17 @@ func TestREPLScript(t *testing.T) {
 	for _, e := range ents {
 		names = append(names, e.Name())
 	}
-	if got := strings.Join(names, " "); got != "labels.db out.jsonl ports.tsv setup.sql" {
+	if got := strings.Join(names, " "); got != "flows.parquet labels.db out.jsonl ports.tsv setup.sql" {
 		t.Errorf("files: %s", got)
+	}
+	// .export to Parquet went through the export package: DuckDB reads it
+	// back with the registry's types.
+	check := exec.Command(os.Args[0], "--engine", "duckdb", "--format", "csv",
+		"SELECT count(*), sum(total_packets), any_value(typeof(likely_tor)) FROM read_parquet('"+filepath.Join(dir, "flows.parquet")+"')")
+	check.Env = append(os.Environ(), "JJSQL_TEST_MAIN=1")
+	got, err := check.Output()
+	if err != nil || !strings.HasSuffix(string(got), "\n38,504,BOOLEAN\n") {
+		t.Errorf("flows.parquet read back: %q (%v), want 38 flows, 504 packets, likely_tor BOOLEAN", got, err)
 	}
 }
 
