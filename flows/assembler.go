@@ -102,13 +102,20 @@ func (a *Assembler) Open() int { return len(a.table) }
 // Add puts p into its flow. It returns the flow and whether p was sent by the
 // flow's initiator, or nil when p was dropped by sampling. Flows that end
 // because of p (idle timeout, close, eviction) are queued for Pop.
-func (a *Assembler) Add(p *Packet) (*Flow, bool) {
+func (a *Assembler) Add(p *Packet) (*Flow, bool) { return a.AddAt(p, p.TS) }
+
+// AddAt is Add with the clock of the whole input: now is the latest capture
+// time seen so far over every packet of the input (not only those this
+// assembler gets). A sharded scan, where each assembler sees part of the
+// packets, expires flows at the same moments as one assembler that sees
+// them all (whose running clock is the same maximum).
+func (a *Assembler) AddAt(p *Packet, now float64) (*Flow, bool) {
 	if !a.sampler.Keep() {
 		return nil, false
 	}
 	a.Work.Packets++
 	a.fragments(p)
-	a.expire(p.TS)
+	a.expire(max(now, p.TS))
 
 	k, _ := keyOf(p)
 	f := a.table[k]
@@ -396,6 +403,16 @@ func (a *Assembler) Flush() {
 	rest := a.done[start:]
 	sort.SliceStable(rest, func(i, j int) bool { return rest[i].firstIndex < rest[j].firstIndex })
 	clear(a.frags)
+}
+
+// OldestOpen returns the UID of the open flow that started first, and false
+// when no flow is open: a flow this assembler finishes later has a UID at
+// least this, or comes from a packet not added yet.
+func (a *Assembler) OldestOpen() (uint64, bool) {
+	if a.ord.head == nil {
+		return 0, false
+	}
+	return a.ord.head.UID, true
 }
 
 // Pop returns the next finished flow, or nil when none is waiting.

@@ -100,18 +100,8 @@ func (t *FlowsTable) Open(argVals []schema.Value, used []bool) (Cursor, error) {
 	if err != nil {
 		return nil, err
 	}
-	gs := extractors.Groups()
-	c := &flowCursor{
-		t: t, o: o, in: in, plan: plan, groups: gs, cross: cross,
-		vals:     make([]schema.Value, t.nFeat),
-		computed: make([]bool, len(gs)),
-		colGroup: make([]*extractors.Group, t.nFeat),
-		calls:    make([]uint64, len(gs)),
-	}
-	for i, col := range extractors.Columns() {
-		c.colGroup[i] = col.Group
-	}
-	c.asm = flows.NewAssembler(o.cfg, plan.Needs)
+	c := &flowCursor{t: t, o: o, in: in}
+	c.scan = newFlowScan(t, o, plan, cross, in)
 	return c, nil
 }
 
@@ -165,122 +155,60 @@ func (t *FlowsTable) crossPass(o options, plan extractors.Plan) (*extractors.Cro
 }
 
 type flowCursor struct {
-	t        *FlowsTable
-	o        options
-	in       *input
-	asm      *flows.Assembler
-	plan     extractors.Plan
-	cross    *extractors.CrossFlow // with plan.Cross: the first pass's state
-	groups   []*extractors.Group
-	colGroup []*extractors.Group
-
-	pkt      flows.Packet
-	cur      *flows.Flow
-	rowid    int64
-	vals     []schema.Value
-	computed []bool
-	calls    []uint64
-	eof      bool
-	fileDone bool
-	work     flows.WorkStats
-	closed   bool
+	t      *FlowsTable
+	o      options
+	in     *input
+	scan   *flowScan
+	row    scanRow
+	has    bool
+	rowid  int64
+	closed bool
+	warned map[int]bool
 }
 
 // Next implements Cursor.
 func (c *flowCursor) Next() (bool, error) {
-	if c.cur != nil {
-		c.asm.Release(c.cur)
-		c.cur = nil
+	if c.has {
+		c.scan.recycle(c.row)
+		c.has = false
 	}
-	clear(c.computed)
-	for {
-		if f := c.asm.Pop(); f != nil {
-			c.cur = f
-			c.rowid++
-			return true, nil
-		}
-		if c.eof {
-			return false, nil
-		}
-		if c.fileDone {
-			// The previous file's flows are all out: flows do not span
-			// files, so the next file gets a fresh flow table.
-			c.fileDone = false
-			c.addWork()
-			c.asm = flows.NewAssembler(c.o.cfg, c.plan.Needs)
-		}
-		ok, err := c.in.next(&c.pkt)
-		if ok {
-			c.asm.Add(&c.pkt)
-			continue
-		}
-		c.asm.Flush()
-		c.fileDone = true
-		if err == io.EOF {
-			c.eof = true
-		} else if err != nil {
-			return false, err
-		}
+	r, ok, err := c.scan.next()
+	if !ok {
+		return false, err
 	}
-}
-
-func (c *flowCursor) addWork() {
-	w := c.asm.Work
-	c.work.Packets += w.Packets
-	c.work.Records += w.Records
-	c.work.BytesKept += w.BytesKept
-	c.work.Flows += w.Flows
+	c.row, c.has = r, true
+	c.rowid++
+	return true, nil
 }
 
 // Column implements Cursor.
 func (c *flowCursor) Column(i int) schema.Value {
-	f := c.cur
-	if f == nil || i < 0 || i >= len(c.t.cols) {
+	if !c.has || i < 0 || i >= len(c.t.cols) {
 		return schema.NullV()
 	}
 	if fi := c.t.feat[i]; fi >= 0 {
-		return c.feature(f, fi)
+		pos := c.scan.colPos[fi]
+		if pos < 0 {
+			// The engine reads a column it did not announce: its group
+			// was not planned, so there is no value.
+			if !c.warned[fi] {
+				if c.warned == nil {
+					c.warned = map[int]bool{}
+				}
+				c.warned[fi] = true
+				c.t.env.warn("flows: column %s was not planned for this scan", extractors.Columns()[fi].Name)
+			}
+			return schema.NullV()
+		}
+		return c.row.vals[pos]
 	}
 	switch {
 	case i == c.t.uidCol:
-		return schema.IntV(int64(f.UID))
+		return schema.IntV(int64(c.row.uid))
 	case i >= c.t.argBase && i-c.t.argBase < len(args):
 		return args[i-c.t.argBase].get(&c.o)
 	}
 	return schema.NullV()
-}
-
-// feature returns feature column i (an index into extractors.Columns()),
-// computing its group on first touch.
-func (c *flowCursor) feature(f *flows.Flow, i int) schema.Value {
-	{
-		g := c.colGroup[i]
-		gi := g.Index()
-		if !c.computed[gi] {
-			c.computed[gi] = true
-			if !c.plan.Run[gi] {
-				// The engine reads a column it did not announce: its
-				// per-packet data was not kept, so there is no value.
-				c.t.env.warn("flows: column %s was not planned for this scan", extractors.Columns()[i].Name)
-				return schema.NullV()
-			}
-			c.calls[gi]++
-			out := c.vals[g.Offset() : g.Offset()+len(g.Features)]
-			var err error
-			if g.ComputeCross != nil {
-				err = g.ComputeCross(f, &c.o.cfg, c.cross, out)
-			} else {
-				err = g.Compute(f, &c.o.cfg, out)
-			}
-			if err != nil {
-				for j := range out {
-					out[j] = schema.NullV()
-				}
-				c.t.env.warn("flows: group %s failed on flow %d: %v", g.ID, f.UID, err)
-			}
-		}
-		return c.vals[i]
-	}
 }
 
 // Rowid implements Cursor.
@@ -292,14 +220,15 @@ func (c *flowCursor) Close() error {
 		return nil
 	}
 	c.closed = true
+	c.scan.close()
 	c.in.close()
-	c.addWork()
 	if c.t.env.OnScanEnd != nil {
-		st := ScanStats{Table: "flows", Rows: uint64(c.rowid), Packets: c.in.stats.IPPackets, Work: c.work,
-			ComputeCalls: map[string]uint64{}, Assembled: true, CrossPass: c.cross != nil}
-		for i, n := range c.calls {
+		s := c.scan
+		st := ScanStats{Table: "flows", Rows: uint64(c.rowid), Packets: c.in.stats.IPPackets, Work: s.work,
+			ComputeCalls: map[string]uint64{}, Assembled: true, CrossPass: s.cross != nil, Workers: s.workers}
+		for i, n := range s.calls {
 			if n > 0 {
-				st.ComputeCalls[c.groups[i].ID] = n
+				st.ComputeCalls[extractors.Groups()[i].ID] = n
 			}
 		}
 		c.t.env.OnScanEnd(st)

@@ -74,6 +74,10 @@ type Env struct {
 	// visible in flows(); otherwise they are HIDDEN (still readable by name).
 	// Read when a table is created.
 	Options map[string]bool
+	// Workers is how many flow tables a flows() scan runs in parallel; 0
+	// means one per core (GOMAXPROCS). Options that depend on the global
+	// order of packets (max_concurrent_flows, sampling_rate) run one.
+	Workers int
 	// Progress, when set, is called during a scan at most about every
 	// ProgressInterval with the bytes read so far of the scan's input, the
 	// input's total size (0 when unknown; the bytes of a gzip capture count
@@ -108,6 +112,7 @@ type ScanStats struct {
 	ComputeCalls map[string]uint64 // per group id
 	Assembled    bool              // the flow table was run
 	CrossPass    bool              // a first pass over the input ran for a cross-flow group
+	Workers      int               // flow tables the scan ran in parallel (flows)
 }
 
 // argDef is one argument column: a Config option (or the path).

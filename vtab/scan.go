@@ -1,0 +1,413 @@
+package vtab
+
+import (
+	"container/heap"
+	"encoding/binary"
+	"errors"
+	"io"
+	"math"
+	"runtime"
+	"sync"
+
+	"github.com/jjsql/jjsql/extractors"
+	"github.com/jjsql/jjsql/flows"
+	"github.com/jjsql/jjsql/schema"
+)
+
+// The flow scan of flows(): one reader goroutine reads and decodes the
+// capture and shards the packets by host pair (both addresses and the
+// protocol, so every packet of a flow, its IP fragments included, goes to
+// the same shard); each worker goroutine owns a flow table (an Assembler)
+// for its shard and computes the planned groups of each flow that ends;
+// the cursor merges the rows in one canonical order, by flow_uid (the index
+// of the flow's first packet). The rows are the same, in the same order,
+// whatever the number of workers.
+//
+// Ordering: a worker reports, with each batch it finishes, a bound below
+// which it will produce no more rows (its oldest open flow, or the next
+// packet the reader has not read yet); the cursor hands out a finished row
+// once every worker's bound is above it. Finished rows wait, as computed
+// values, while an earlier flow is still open.
+
+// scanBatchPackets is how many packets the reader reads before it hands
+// every worker its share (and moves every bound forward).
+const scanBatchPackets = 2048
+
+// scanRow is one finished flow: its UID and the values of the planned
+// columns (flowScan.colPos maps a registry column to its place in vals).
+type scanRow struct {
+	uid  uint64
+	vals []schema.Value
+}
+
+// pktBatch is the reader's hand-off to one worker.
+type pktBatch struct {
+	pkts  []flows.Packet
+	now   []float64 // the input's clock (latest capture time in the file so far) at each packet
+	arena []byte    // copies of the payloads of pkts
+	pos   uint64    // every packet read after this batch has a UID above pos
+	flush bool      // the file ended: flush the flow table after pkts
+}
+
+type scanResult struct {
+	worker int
+	rows   []scanRow
+	bound  uint64 // the worker produces no more rows with a UID below this
+	done   bool
+}
+
+// flowScan is the running scan of one flowCursor.
+type flowScan struct {
+	t       *FlowsTable
+	cfg     flows.Config
+	plan    extractors.Plan
+	cross   *extractors.CrossFlow
+	in      *input
+	workers int
+
+	planned []*extractors.Group // groups to compute, in registry order
+	colPos  []int               // registry column -> index in scanRow.vals, or -1
+	width   int                 // len(scanRow.vals)
+
+	toWorker []chan *pktBatch
+	free     chan *pktBatch
+	results  chan scanResult
+	stop     chan struct{}
+	wg       sync.WaitGroup
+
+	mu    sync.Mutex
+	err   error // the reader's error, returned after the rows read before it
+	work  flows.WorkStats
+	calls []uint64 // per group index
+
+	// merge state (cursor goroutine only)
+	bounds []uint64
+	ready  rowHeap
+	live   int // workers not done
+	closed bool
+	pool   sync.Pool
+}
+
+// scanWorkers returns how many flow tables a scan with cfg runs: one per
+// core (Env.Workers overrides), and one when an option depends on the
+// global order of packets (max_concurrent_flows eviction, sampling).
+func scanWorkers(env *Env, cfg *flows.Config) int {
+	if cfg.MaxConcurrentFlows > 0 || cfg.SamplingRate < 1 {
+		return 1
+	}
+	n := env.Workers
+	if n <= 0 {
+		n = runtime.GOMAXPROCS(0)
+	}
+	return max(1, min(n, 64))
+}
+
+func newFlowScan(t *FlowsTable, o options, plan extractors.Plan, cross *extractors.CrossFlow, in *input) *flowScan {
+	s := &flowScan{t: t, cfg: o.cfg, plan: plan, cross: cross, in: in, workers: scanWorkers(t.env, &o.cfg)}
+	gs := extractors.Groups()
+	s.calls = make([]uint64, len(gs))
+	s.colPos = make([]int, t.nFeat)
+	for i := range s.colPos {
+		s.colPos[i] = -1
+	}
+	for _, g := range gs {
+		if !plan.Run[g.Index()] {
+			continue
+		}
+		s.planned = append(s.planned, g)
+		for j := range g.Features {
+			s.colPos[g.Offset()+j] = s.width + j
+		}
+		s.width += len(g.Features)
+	}
+	n := s.workers
+	s.toWorker = make([]chan *pktBatch, n)
+	s.free = make(chan *pktBatch, 4*n)
+	s.results = make(chan scanResult, 2*n)
+	s.stop = make(chan struct{})
+	s.bounds = make([]uint64, n)
+	s.live = n
+	for w := range n {
+		s.toWorker[w] = make(chan *pktBatch, 2)
+		s.wg.Add(1)
+		go s.runWorker(w)
+	}
+	s.wg.Add(1)
+	go s.read()
+	return s
+}
+
+// shard returns the worker of p: a hash of its two addresses (in either
+// order) and its protocol.
+func (s *flowScan) shard(p *flows.Packet) int {
+	if s.workers == 1 {
+		return 0
+	}
+	a := binary.LittleEndian.Uint64(p.SrcIP[0:8]) ^ binary.LittleEndian.Uint64(p.SrcIP[8:16])
+	b := binary.LittleEndian.Uint64(p.DstIP[0:8]) ^ binary.LittleEndian.Uint64(p.DstIP[8:16])
+	h := (a ^ b ^ uint64(p.Proto)) * 0x9e3779b97f4a7c15
+	return int((h >> 32) % uint64(s.workers))
+}
+
+func (s *flowScan) batch() *pktBatch {
+	select {
+	case b := <-s.free:
+		b.pkts, b.now, b.arena, b.flush = b.pkts[:0], b.now[:0], b.arena[:0], false
+		return b
+	default:
+		return &pktBatch{}
+	}
+}
+
+// keepsPayload reports whether the planned groups read payload bytes.
+func (s *flowScan) keepsPayload() bool {
+	return s.plan.Needs&(flows.NeedPayload|flows.NeedHeads|flows.NeedSample) != 0
+}
+
+// read is the reader goroutine.
+func (s *flowScan) read() {
+	defer s.wg.Done()
+	defer func() {
+		for _, c := range s.toWorker {
+			close(c)
+		}
+	}()
+	n := s.workers
+	cur := make([]*pktBatch, n)
+	for w := range cur {
+		cur[w] = s.batch()
+	}
+	payload := s.keepsPayload()
+	clock := math.Inf(-1)
+	var last uint64
+	count := 0
+	send := func(flush bool) bool {
+		for w := range n {
+			b := cur[w]
+			b.pos, b.flush = last, flush
+			select {
+			case s.toWorker[w] <- b:
+			case <-s.stop:
+				return false
+			}
+			cur[w] = s.batch()
+		}
+		count = 0
+		return true
+	}
+	var p flows.Packet
+	for {
+		ok, err := s.in.next(&p)
+		if ok {
+			clock = max(clock, p.TS)
+			last = uint64(p.File)<<40 | p.Index
+			b := cur[s.shard(&p)]
+			q := p
+			q.TCPOptions = nil
+			if payload && len(p.Payload) > 0 {
+				off := len(b.arena)
+				b.arena = append(b.arena, p.Payload...)
+				q.Payload = b.arena[off:len(b.arena):len(b.arena)]
+			} else {
+				q.Payload = nil
+			}
+			b.pkts = append(b.pkts, q)
+			b.now = append(b.now, clock)
+			if count++; count >= scanBatchPackets {
+				if !send(false) {
+					return
+				}
+			}
+			continue
+		}
+		if errors.Is(err, ErrInterrupted) {
+			s.mu.Lock()
+			s.err = err
+			s.mu.Unlock()
+			return
+		}
+		// End of a file (flows do not span files), of the input, or an
+		// error: every flow table flushes what it holds.
+		if !send(true) {
+			return
+		}
+		clock = math.Inf(-1)
+		if errors.Is(err, io.EOF) {
+			return
+		}
+		if err != nil {
+			s.mu.Lock()
+			s.err = err
+			s.mu.Unlock()
+			return
+		}
+	}
+}
+
+// runWorker is worker w's goroutine.
+func (s *flowScan) runWorker(w int) {
+	defer s.wg.Done()
+	asm := flows.NewAssembler(s.cfg, s.plan.Needs)
+	calls := make([]uint64, len(s.calls))
+	var done flows.WorkStats // of the flow tables of earlier files
+	defer func() {
+		s.mu.Lock()
+		addWork(&s.work, done)
+		addWork(&s.work, asm.Work)
+		for i, c := range calls {
+			s.calls[i] += c
+		}
+		s.mu.Unlock()
+	}()
+	for b := range s.toWorker[w] {
+		// A batch's payload copies live in its arena: pointers a
+		// payload-reading flow keeps (stream reassembly, datagrams, samples)
+		// are copies made by the assembler, so the batch can be reused.
+		for i := range b.pkts {
+			asm.AddAt(&b.pkts[i], b.now[i])
+		}
+		if b.flush {
+			asm.Flush()
+		}
+		var rows []scanRow
+		for f := asm.Pop(); f != nil; f = asm.Pop() {
+			rows = append(rows, s.compute(f, calls))
+			asm.Release(f)
+		}
+		bound := b.pos + 1
+		if uid, open := asm.OldestOpen(); open && uid < bound {
+			bound = uid
+		}
+		if b.flush {
+			// The next file gets a fresh flow table, as one assembler per
+			// file would.
+			addWork(&done, asm.Work)
+			asm = flows.NewAssembler(s.cfg, s.plan.Needs)
+		}
+		select {
+		case s.free <- b:
+		default:
+		}
+		select {
+		case s.results <- scanResult{worker: w, rows: rows, bound: bound}:
+		case <-s.stop:
+			return
+		}
+	}
+	select {
+	case s.results <- scanResult{worker: w, bound: math.MaxUint64, done: true}:
+	case <-s.stop:
+	}
+}
+
+// compute returns the row of flow f: the planned groups' values.
+func (s *flowScan) compute(f *flows.Flow, calls []uint64) scanRow {
+	r := scanRow{uid: f.UID}
+	if v, ok := s.pool.Get().(*[]schema.Value); ok && cap(*v) >= s.width {
+		r.vals = (*v)[:s.width]
+	} else {
+		r.vals = make([]schema.Value, s.width)
+	}
+	off := 0
+	for _, g := range s.planned {
+		out := r.vals[off : off+len(g.Features)]
+		off += len(g.Features)
+		calls[g.Index()]++
+		var err error
+		if g.ComputeCross != nil {
+			err = g.ComputeCross(f, &s.cfg, s.cross, out)
+		} else {
+			err = g.Compute(f, &s.cfg, out)
+		}
+		if err != nil {
+			for j := range out {
+				out[j] = schema.NullV()
+			}
+			s.t.env.warn("flows: group %s failed on flow %d: %v", g.ID, f.UID, err)
+		}
+	}
+	return r
+}
+
+// next returns the next row in UID order; ok is false at the end.
+func (s *flowScan) next() (scanRow, bool, error) {
+	for {
+		s.mu.Lock()
+		err := s.err
+		s.mu.Unlock()
+		if errors.Is(err, ErrInterrupted) {
+			return scanRow{}, false, err
+		}
+		if len(s.ready) > 0 && s.ready[0].uid < s.minBound() {
+			return heap.Pop(&s.ready).(scanRow), true, nil
+		}
+		if s.live == 0 {
+			s.wg.Wait()
+			s.mu.Lock()
+			err := s.err
+			s.mu.Unlock()
+			return scanRow{}, false, err
+		}
+		r := <-s.results
+		for _, row := range r.rows {
+			heap.Push(&s.ready, row)
+		}
+		s.bounds[r.worker] = r.bound
+		if r.done {
+			s.live--
+		}
+	}
+}
+
+func (s *flowScan) minBound() uint64 {
+	m := uint64(math.MaxUint64)
+	for _, b := range s.bounds {
+		m = min(m, b)
+	}
+	if s.live == 0 {
+		return math.MaxUint64
+	}
+	return m
+}
+
+// recycle returns a row's value slice for reuse.
+func (s *flowScan) recycle(r scanRow) {
+	if r.vals != nil {
+		clear(r.vals)
+		v := r.vals[:0]
+		s.pool.Put(&v)
+	}
+}
+
+// close stops the goroutines and waits for them.
+func (s *flowScan) close() {
+	if s.closed {
+		return
+	}
+	s.closed = true
+	// Every goroutine sends under a select on stop, and the reader closes
+	// the workers' channels when it leaves, so all of them return.
+	close(s.stop)
+	s.wg.Wait()
+}
+
+func addWork(dst *flows.WorkStats, w flows.WorkStats) {
+	dst.Packets += w.Packets
+	dst.Records += w.Records
+	dst.BytesKept += w.BytesKept
+	dst.Flows += w.Flows
+}
+
+// rowHeap orders finished rows by UID.
+type rowHeap []scanRow
+
+func (h rowHeap) Len() int           { return len(h) }
+func (h rowHeap) Less(i, j int) bool { return h[i].uid < h[j].uid }
+func (h rowHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *rowHeap) Push(x any)        { *h = append(*h, x.(scanRow)) }
+func (h *rowHeap) Pop() any {
+	old := *h
+	r := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return r
+}
