@@ -225,7 +225,7 @@ func (c *flowCursor) Close() error {
 	if c.t.env.OnScanEnd != nil {
 		s := c.scan
 		st := ScanStats{Table: "flows", Rows: uint64(c.rowid), Packets: c.in.stats.IPPackets, Work: s.work,
-			ComputeCalls: map[string]uint64{}, Assembled: true, CrossPass: s.cross != nil, Workers: s.workers}
+			ComputeCalls: map[string]uint64{}, Assembled: true, CrossPass: s.cross != nil, Workers: s.workers, RowsWaiting: s.maxReady}
 		for i, n := range s.calls {
 			if n > 0 {
 				st.ComputeCalls[extractors.Groups()[i].ID] = n

@@ -84,6 +84,9 @@ type flowScan struct {
 	bounds []uint64
 	ready  rowHeap
 	live   int // workers not done
+	// maxReady is the most finished rows that waited at once for an
+	// earlier flow to end (ScanStats.RowsWaiting).
+	maxReady int
 	closed bool
 	pool   sync.Pool
 }
@@ -352,6 +355,7 @@ func (s *flowScan) next() (scanRow, bool, error) {
 		for _, row := range r.rows {
 			heap.Push(&s.ready, row)
 		}
+		s.maxReady = max(s.maxReady, len(s.ready))
 		s.bounds[r.worker] = r.bound
 		if r.done {
 			s.live--

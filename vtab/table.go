@@ -113,6 +113,9 @@ type ScanStats struct {
 	Assembled    bool              // the flow table was run
 	CrossPass    bool              // a first pass over the input ran for a cross-flow group
 	Workers      int               // flow tables the scan ran in parallel (flows)
+	// RowsWaiting is the most finished flows that waited at once for an
+	// earlier flow to end, so that rows come out in flow_uid order.
+	RowsWaiting int
 }
 
 // argDef is one argument column: a Config option (or the path).

@@ -102,6 +102,7 @@ func run(argv []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	showVersion := fs.Bool("version", false, "print the version and exit")
 	quiet := fs.BoolP("quiet", "q", false, "do not print warnings")
 	cpuProfile := fs.String("cpuprofile", "", "write a Go CPU profile of the run to FILE (for go tool pprof)")
+	showStats := fs.Bool("stats", false, "print each scan's work on stderr: rows, packets, flow tables, groups computed, records kept")
 	profile := fs.String("profile", "all", "columns SELECT * FROM flows() returns: core, extended, experimental (the key columns and that JoyfulJay profile's features) or all")
 	asJSON := fs.Bool("json", false, "with the schema command: write the versioned feature-schema document as JSON")
 	fs.Float64Var(&d.FlowTimeout, "flow-timeout", d.FlowTimeout, "idle timeout in seconds: a packet later than this after its flow's last packet starts a new flow")
@@ -146,6 +147,9 @@ func run(argv []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			return 2
 		}
 		defer pprof.StopCPUProfile()
+	}
+	if *showStats {
+		env.OnScanEnd = func(st vtab.ScanStats) { fmt.Fprintln(stderr, "jjsql: scan:", formatStats(st)) }
 	}
 	if *showVersion {
 		fmt.Fprintln(stdout, "jjsql", version)
@@ -342,4 +346,24 @@ func runStatement(db *sql.DB, stmt, format string, w io.Writer) error {
 func isTerminal(x any) bool {
 	f, ok := x.(*os.File)
 	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// formatStats is one line of --stats.
+func formatStats(st vtab.ScanStats) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s rows=%d packets=%d", st.Table, st.Rows, st.Packets)
+	if st.Assembled {
+		fmt.Fprintf(&b, " flow_tables=%d records=%d bytes_kept=%d rows_waiting_max=%d cross_pass=%v",
+			max(st.Workers, 1), st.Work.Records, st.Work.BytesKept, st.RowsWaiting, st.CrossPass)
+	}
+	if len(st.ComputeCalls) > 0 {
+		b.WriteString(" groups=")
+		for i, g := range slices.Sorted(maps.Keys(st.ComputeCalls)) {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			b.WriteString(g)
+		}
+	}
+	return b.String()
 }
