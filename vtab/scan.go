@@ -87,8 +87,8 @@ type flowScan struct {
 	// maxReady is the most finished rows that waited at once for an
 	// earlier flow to end (ScanStats.RowsWaiting).
 	maxReady int
-	closed bool
-	pool   sync.Pool
+	closed   bool
+	pool     sync.Pool
 }
 
 // scanWorkers returns how many flow tables a scan with cfg runs: one per
