@@ -220,6 +220,11 @@ func checkDir(path string) error {
 	if st, err := os.Stat(path); err == nil && st.IsDir() {
 		return fmt.Errorf("export: cannot write %s: it is a directory", path)
 	}
+	if special(path) {
+		// Database and Parquet files are written under a temporary name
+		// and renamed; a device or FIFO must never be replaced.
+		return fmt.Errorf("export: cannot write %s: not a regular file (text formats can be written to it)", path)
+	}
 	return nil
 }
 

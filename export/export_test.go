@@ -632,3 +632,39 @@ func TestTextFiles(t *testing.T) {
 	}
 	noLeftovers(t, dir)
 }
+
+// TestQuerySpecialFiles: a text export to /dev/null or through a symbolic
+// link writes in place; renaming a temporary file over them would replace
+// the device or the link with a regular file. A database or Parquet file
+// cannot be a special file.
+func TestQuerySpecialFiles(t *testing.T) {
+	db := openSQLite(t, vtab.NewEnv())
+	ctx := context.Background()
+	if err := Query(ctx, db, "SELECT 1 AS x", os.DevNull, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	if st, err := os.Lstat(os.DevNull); err != nil || st.Mode()&os.ModeDevice == 0 {
+		t.Fatalf("%s is no longer a device (%v)", os.DevNull, err)
+	}
+	dir := t.TempDir()
+	target := filepath.Join(dir, "t.csv")
+	os.WriteFile(target, []byte("old\n"), 0o644)
+	link := filepath.Join(dir, "l.csv")
+	if err := os.Symlink(target, link); err != nil {
+		t.Fatal(err)
+	}
+	if err := Query(ctx, db, "SELECT 2 AS y", link, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	if st, err := os.Lstat(link); err != nil || st.Mode()&os.ModeSymlink == 0 {
+		t.Errorf("%s is no longer a symbolic link (%v)", link, err)
+	}
+	if b, _ := os.ReadFile(target); string(b) != "y\n2\n" {
+		t.Errorf("link target = %q", b)
+	}
+	plink := filepath.Join(dir, "p.parquet")
+	os.Symlink(filepath.Join(dir, "elsewhere.parquet"), plink)
+	if err := Query(ctx, db, "SELECT 3 AS z", plink, Options{}); err == nil || !strings.Contains(err.Error(), "not a regular file") {
+		t.Errorf("parquet through a link: err = %v", err)
+	}
+}

@@ -18,8 +18,17 @@ type File struct {
 	done      bool
 }
 
-// Create starts writing path. The caller must Commit or Abort.
+// Create starts writing path. The caller must Commit or Abort. A path that
+// names an existing special file (/dev/null, /dev/stdout, a FIFO) is written
+// in place: renaming over it would replace the device with a regular file.
 func Create(path string) (*File, error) {
+	if special(path) {
+		f, err := os.OpenFile(path, os.O_WRONLY|os.O_TRUNC, 0)
+		if err != nil {
+			return nil, fmt.Errorf("export: cannot write %s: %w", path, unwrapPath(err))
+		}
+		return &File{File: f, path: path}, nil
+	}
 	tmp, err := tempName(path, true)
 	if err != nil {
 		return nil, err
@@ -39,8 +48,13 @@ func (f *File) Commit() error {
 	}
 	f.done = true
 	if err := f.File.Close(); err != nil {
-		os.Remove(f.tmp)
+		if f.tmp != "" {
+			os.Remove(f.tmp)
+		}
 		return fmt.Errorf("export: %s: %w", f.path, unwrapPath(err))
+	}
+	if f.tmp == "" {
+		return nil
 	}
 	return commit(f.tmp, f.path)
 }
@@ -52,7 +66,18 @@ func (f *File) Abort() {
 	}
 	f.done = true
 	f.File.Close()
-	os.Remove(f.tmp)
+	if f.tmp != "" {
+		os.Remove(f.tmp)
+	}
+}
+
+// special reports whether path is an existing entry that is not a regular
+// file or a directory: a device, a FIFO, a socket, or a symbolic link
+// (/dev/stdout links to /proc/self/fd/1, whose file may be regular; renaming
+// over the link would replace it, so such paths are written through).
+func special(path string) bool {
+	st, err := os.Lstat(path)
+	return err == nil && !st.Mode().IsRegular() && !st.IsDir()
 }
 
 // textFile writes the rows of one query in a text format.

@@ -100,13 +100,29 @@ func CreateFile(path string) (FileWriter, error) {
 // textFile is a text-format writer on a temporary file renamed at End.
 type textFile struct {
 	Writer
-	path string
-	f    *os.File
-	bw   *bufio.Writer
-	done bool
+	path    string
+	f       *os.File
+	bw      *bufio.Writer
+	done    bool
+	inPlace bool // f is path itself (a special file): no rename
 }
 
 func createText(path, format string) (FileWriter, error) {
+	if st, err := os.Lstat(path); err == nil && !st.Mode().IsRegular() && !st.IsDir() {
+		// A device, FIFO or symbolic link (/dev/null, /dev/stdout) is
+		// written through in place: renaming over it would replace it with
+		// a regular file.
+		f, err := os.OpenFile(path, os.O_WRONLY|os.O_TRUNC, 0)
+		if err != nil {
+			return nil, fmt.Errorf("output: create %s: %w", path, unwrapPath(err))
+		}
+		tf := &textFile{path: path, f: f, bw: bufio.NewWriterSize(f, 1<<16), inPlace: true}
+		if tf.Writer, err = New(format, tf.bw); err != nil {
+			tf.Abort()
+			return nil, err
+		}
+		return tf, nil
+	}
 	dir, base := filepath.Split(path)
 	if dir == "" {
 		dir = "."
@@ -139,18 +155,20 @@ func (t *textFile) End() error {
 	if err == nil {
 		err = t.bw.Flush()
 	}
-	if err == nil {
+	if err == nil && !t.inPlace {
 		err = t.f.Chmod(0o644)
 	}
 	if cerr := t.f.Close(); err == nil {
 		err = cerr
 	}
-	if err == nil {
+	if err == nil && !t.inPlace {
 		err = os.Rename(t.f.Name(), t.path)
 	}
 	t.done = true
 	if err != nil {
-		os.Remove(t.f.Name())
+		if !t.inPlace {
+			os.Remove(t.f.Name())
+		}
 		return fmt.Errorf("output: write %s: %w", t.path, err)
 	}
 	return nil
@@ -162,5 +180,8 @@ func (t *textFile) Abort() error {
 	}
 	t.done = true
 	t.f.Close()
+	if t.inPlace {
+		return nil
+	}
 	return os.Remove(t.f.Name())
 }

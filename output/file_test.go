@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -115,5 +116,51 @@ func TestRegisterFileFormat(t *testing.T) {
 	}
 	if exts := strings.Join(FileExtensions(), " "); !strings.Contains(exts, ".fake") {
 		t.Errorf("FileExtensions() = %s, want .fake among them", exts)
+	}
+}
+
+// TestCreateFileSpecial: a symbolic link or a FIFO is written through,
+// never replaced (renaming a temporary file over /dev/null or
+// /dev/stdout would turn them into regular files).
+func TestCreateFileSpecial(t *testing.T) {
+	dir := t.TempDir()
+	target := filepath.Join(dir, "target.csv")
+	os.WriteFile(target, []byte("old\n"), 0o644)
+	link := filepath.Join(dir, "link.csv")
+	if err := os.Symlink(target, link); err != nil {
+		t.Fatal(err)
+	}
+	fifo := filepath.Join(dir, "pipe.csv")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	got := make(chan []byte)
+	go func() {
+		b, _ := os.ReadFile(fifo)
+		got <- b
+	}()
+	for _, p := range []string{link, fifo} {
+		w, err := CreateFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := w.Begin([]string{"x"}); err != nil {
+			t.Fatal(err)
+		}
+		if err := w.Row([]any{int64(7)}); err != nil {
+			t.Fatal(err)
+		}
+		if err := w.End(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if st, err := os.Lstat(link); err != nil || st.Mode()&os.ModeSymlink == 0 {
+		t.Errorf("%s is no longer a symbolic link (%v)", link, err)
+	}
+	if b, _ := os.ReadFile(target); string(b) != "x\n7\n" {
+		t.Errorf("link target = %q, want the rows", b)
+	}
+	if b := <-got; string(b) != "x\n7\n" {
+		t.Errorf("fifo read %q", b)
 	}
 }
