@@ -200,7 +200,7 @@ func (c *flowCursor) Column(i int) schema.Value {
 			}
 			return schema.NullV()
 		}
-		return c.row.vals[pos]
+		return c.row.value(pos, c.scan.colType[pos])
 	}
 	switch {
 	case i == c.t.uidCol:

@@ -31,13 +31,39 @@ import (
 
 // scanBatchPackets is how many packets the reader reads before it hands
 // every worker its share (and moves every bound forward).
-const scanBatchPackets = 2048
+const scanBatchPackets = 1024
 
 // scanRow is one finished flow: its UID and the values of the planned
-// columns (flowScan.colPos maps a registry column to its place in vals).
+// columns, packed: a row may wait for an earlier flow to end, so it is
+// kept small. flowScan.colPos maps a registry column to its cell; a cell
+// of an integer, boolean or real column is one word (the integer, or the
+// float's bits), of a text or blob column an index into strs.
 type scanRow struct {
-	uid  uint64
-	vals []schema.Value
+	uid   uint64
+	words []uint64
+	strs  []string
+	nulls []uint64 // bit i: cell i is NULL (a group that failed)
+}
+
+// value returns cell pos of r, whose column has type typ.
+func (r *scanRow) value(pos int, typ schema.Type) schema.Value {
+	if r.nulls != nil && r.nulls[pos/64]&(1<<(pos%64)) != 0 {
+		return schema.NullV()
+	}
+	w := r.words[pos]
+	switch typ {
+	case schema.Int:
+		return schema.IntV(int64(w))
+	case schema.Bool:
+		return schema.BoolV(w != 0)
+	case schema.Real:
+		return schema.RealV(math.Float64frombits(w))
+	case schema.Text:
+		return schema.TextV(r.strs[w])
+	case schema.Blob:
+		return schema.BlobV([]byte(r.strs[w]))
+	}
+	return schema.NullV()
 }
 
 // pktBatch is the reader's hand-off to one worker.
@@ -66,8 +92,9 @@ type flowScan struct {
 	workers int
 
 	planned []*extractors.Group // groups to compute, in registry order
-	colPos  []int               // registry column -> index in scanRow.vals, or -1
-	width   int                 // len(scanRow.vals)
+	colPos  []int               // registry column -> cell of scanRow, or -1
+	colType []schema.Type       // per cell: the column's declared type
+	width   int                 // cells per row
 
 	toWorker []chan *pktBatch
 	free     chan *pktBatch
@@ -118,14 +145,15 @@ func newFlowScan(t *FlowsTable, o options, plan extractors.Plan, cross *extracto
 			continue
 		}
 		s.planned = append(s.planned, g)
-		for j := range g.Features {
+		for j, f := range g.Features {
 			s.colPos[g.Offset()+j] = s.width + j
+			s.colType = append(s.colType, f.Type)
 		}
 		s.width += len(g.Features)
 	}
 	n := s.workers
 	s.toWorker = make([]chan *pktBatch, n)
-	s.free = make(chan *pktBatch, 4*n)
+	s.free = make(chan *pktBatch, 2*n)
 	s.results = make(chan scanResult, 2*n)
 	s.stop = make(chan struct{})
 	s.bounds = make([]uint64, n)
@@ -252,6 +280,7 @@ func (s *flowScan) runWorker(w int) {
 	defer s.wg.Done()
 	asm := flows.NewAssembler(s.cfg, s.plan.Needs)
 	calls := make([]uint64, len(s.calls))
+	scratch := make([]schema.Value, s.width)
 	var done flows.WorkStats // of the flow tables of earlier files
 	defer func() {
 		s.mu.Lock()
@@ -274,7 +303,7 @@ func (s *flowScan) runWorker(w int) {
 		}
 		var rows []scanRow
 		for f := asm.Pop(); f != nil; f = asm.Pop() {
-			rows = append(rows, s.compute(f, calls))
+			rows = append(rows, s.compute(f, calls, scratch))
 			asm.Release(f)
 		}
 		bound := b.pos + 1
@@ -303,17 +332,18 @@ func (s *flowScan) runWorker(w int) {
 	}
 }
 
-// compute returns the row of flow f: the planned groups' values.
-func (s *flowScan) compute(f *flows.Flow, calls []uint64) scanRow {
+// compute returns the row of flow f: the planned groups' values, computed
+// into scratch (one per worker) and packed.
+func (s *flowScan) compute(f *flows.Flow, calls []uint64, scratch []schema.Value) scanRow {
 	r := scanRow{uid: f.UID}
-	if v, ok := s.pool.Get().(*[]schema.Value); ok && cap(*v) >= s.width {
-		r.vals = (*v)[:s.width]
+	if v, ok := s.pool.Get().(*[]uint64); ok && cap(*v) >= s.width {
+		r.words = (*v)[:s.width]
 	} else {
-		r.vals = make([]schema.Value, s.width)
+		r.words = make([]uint64, s.width)
 	}
 	off := 0
 	for _, g := range s.planned {
-		out := r.vals[off : off+len(g.Features)]
+		out := scratch[off : off+len(g.Features)]
 		off += len(g.Features)
 		calls[g.Index()]++
 		var err error
@@ -327,6 +357,27 @@ func (s *flowScan) compute(f *flows.Flow, calls []uint64) scanRow {
 				out[j] = schema.NullV()
 			}
 			s.t.env.warn("flows: group %s failed on flow %d: %v", g.ID, f.UID, err)
+		}
+	}
+	for i, v := range scratch[:s.width] {
+		switch {
+		case v.Kind == schema.Null || (v.Kind != s.colType[i] && !(v.Kind == schema.Int && s.colType[i] == schema.Bool)):
+			// NULL, or a value of another type than declared (never
+			// expected: extractors' tests check the kinds) kept as NULL.
+			if r.nulls == nil {
+				r.nulls = make([]uint64, (s.width+63)/64)
+			}
+			r.nulls[i/64] |= 1 << (i % 64)
+		case v.Kind == schema.Real:
+			r.words[i] = math.Float64bits(v.F)
+		case v.Kind == schema.Text:
+			r.words[i] = uint64(len(r.strs))
+			r.strs = append(r.strs, v.S)
+		case v.Kind == schema.Blob:
+			r.words[i] = uint64(len(r.strs))
+			r.strs = append(r.strs, string(v.B))
+		default:
+			r.words[i] = uint64(v.I)
 		}
 	}
 	return r
@@ -376,9 +427,8 @@ func (s *flowScan) minBound() uint64 {
 
 // recycle returns a row's value slice for reuse.
 func (s *flowScan) recycle(r scanRow) {
-	if r.vals != nil {
-		clear(r.vals)
-		v := r.vals[:0]
+	if r.words != nil {
+		v := r.words[:0]
 		s.pool.Put(&v)
 	}
 }
