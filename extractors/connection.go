@@ -123,27 +123,44 @@ func (g *connGraph) id(k connNode) int32 {
 
 // add records one flow (phase one). It reads the flow's endpoints and its
 // base records (packet count and IP bytes).
-func (g *connGraph) add(f *flows.Flow) {
-	sk, dk := g.nodeKeys(f)
-	s, d := g.id(sk), g.id(dk)
-	var bytes int64
+func (g *connGraph) add(f *flows.Flow) { g.addEntry(g.entry(f)) }
+
+// CrossEntry is what the cross-flow groups take from one flow: computed
+// from the flow alone (so in parallel, by Entry), added in flow order (by
+// AddEntry).
+type CrossEntry struct {
+	src, dst connNode
+	port     uint16
+	pkts     int64
+	bytes    int64
+	first    float64
+}
+
+func (g *connGraph) entry(f *flows.Flow) CrossEntry {
+	e := CrossEntry{port: f.RespPort, pkts: int64(f.Packets), first: f.First}
+	e.src, e.dst = g.nodeKeys(f)
 	for i := range f.Base {
-		bytes += int64(f.Base[i].IPLen)
+		e.bytes += int64(f.Base[i].IPLen)
 	}
-	pkts := int64(f.Packets)
+	return e
+}
+
+func (g *connGraph) addEntry(e CrossEntry) {
+	s, d := g.id(e.src), g.id(e.dst)
+	pkts, bytes := e.pkts, e.bytes
 	ns := &g.nodes[s]
 	ns.outFlows++
 	ns.outPkts += pkts
 	ns.outBytes += bytes
-	ns.starts = append(ns.starts, f.First)
+	ns.starts = append(ns.starts, e.first)
 	nd := &g.nodes[d]
 	nd.inFlows++
 	nd.inPkts += pkts
 	nd.inBytes += bytes
 	g.edges[connEdge{s, d}]++
-	g.portFl[connPortKey{s, d, f.RespPort}]++
-	if _, ok := g.srcPorts[connNodePort{s, f.RespPort}]; !ok {
-		g.srcPorts[connNodePort{s, f.RespPort}] = struct{}{}
+	g.portFl[connPortKey{s, d, e.port}]++
+	if _, ok := g.srcPorts[connNodePort{s, e.port}]; !ok {
+		g.srcPorts[connNodePort{s, e.port}] = struct{}{}
 		g.nodes[s].ports++
 	}
 }
@@ -334,6 +351,14 @@ func NewCrossFlow(cfg *flows.Config) *CrossFlow {
 
 // Add records one flow of phase one.
 func (x *CrossFlow) Add(f *flows.Flow) { x.conn.add(f) }
+
+// Entry returns what Add takes from f. It reads only f and the options, so
+// flows may be turned into entries in parallel; AddEntry then adds them, in
+// flow order (node ids, and so community ids, follow the order of addition).
+func (x *CrossFlow) Entry(f *flows.Flow) CrossEntry { return x.conn.entry(f) }
+
+// AddEntry records one flow of phase one from its Entry.
+func (x *CrossFlow) AddEntry(e CrossEntry) { x.conn.addEntry(e) }
 
 // Finish computes the cross-flow values; call it once, after the last Add.
 func (x *CrossFlow) Finish() { x.conn.finish() }

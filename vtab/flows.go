@@ -2,7 +2,6 @@ package vtab
 
 import (
 	"fmt"
-	"io"
 	"os"
 	"slices"
 
@@ -128,27 +127,21 @@ func (t *FlowsTable) crossPass(o options, plan extractors.Plan) (*extractors.Cro
 		return nil, err
 	}
 	defer in.close()
-	var pkt flows.Packet
-	asm := flows.NewAssembler(o.cfg, plan.CrossNeeds)
-	for done := false; !done; {
-		ok, err := in.next(&pkt)
-		if ok {
-			asm.Add(&pkt)
-		} else {
-			asm.Flush()
-			if err == io.EOF {
-				done = true
-			} else if err != nil {
-				return nil, err
-			}
+	// The same sharded scan as the rows' pass, with no group planned and
+	// the records the cross-flow groups need; the entries come back in
+	// flow_uid order.
+	first := extractors.Plan{Run: make([]bool, len(extractors.Groups())), Needs: plan.CrossNeeds}
+	scan := newFlowScanWith(t, o, first, nil, in, x)
+	defer scan.close()
+	for {
+		r, ok, err := scan.next()
+		if err != nil {
+			return nil, err
 		}
-		for f := asm.Pop(); f != nil; f = asm.Pop() {
-			x.Add(f)
-			asm.Release(f)
+		if !ok {
+			break
 		}
-		if !ok && !done {
-			asm = flows.NewAssembler(o.cfg, plan.CrossNeeds)
-		}
+		x.AddEntry(r.entry)
 	}
 	x.Finish()
 	return x, nil

@@ -40,6 +40,7 @@ const scanBatchPackets = 1024
 // float's bits), of a text or blob column an index into strs.
 type scanRow struct {
 	uid   uint64
+	entry extractors.CrossEntry // first pass of a cross-flow scan: what the graph takes from the flow
 	words []uint64
 	strs  []string
 	nulls []uint64 // bit i: cell i is NULL (a group that failed)
@@ -91,7 +92,8 @@ type flowScan struct {
 	in      *input
 	workers int
 
-	planned []*extractors.Group // groups to compute, in registry order
+	entries *extractors.CrossFlow // set for the first pass of a cross-flow scan: rows carry entries, no values
+	planned []*extractors.Group   // groups to compute, in registry order
 	colPos  []int               // registry column -> cell of scanRow, or -1
 	colType []schema.Type       // per cell: the column's declared type
 	width   int                 // cells per row
@@ -133,7 +135,13 @@ func scanWorkers(env *Env, cfg *flows.Config) int {
 }
 
 func newFlowScan(t *FlowsTable, o options, plan extractors.Plan, cross *extractors.CrossFlow, in *input) *flowScan {
-	s := &flowScan{t: t, cfg: o.cfg, plan: plan, cross: cross, in: in, workers: scanWorkers(t.env, &o.cfg)}
+	return newFlowScanWith(t, o, plan, cross, in, nil)
+}
+
+// newFlowScanWith is newFlowScan for the first pass of a cross-flow scan
+// when entries is set: each row then carries the flow's entries.Entry.
+func newFlowScanWith(t *FlowsTable, o options, plan extractors.Plan, cross *extractors.CrossFlow, in *input, entries *extractors.CrossFlow) *flowScan {
+	s := &flowScan{t: t, cfg: o.cfg, plan: plan, cross: cross, in: in, workers: scanWorkers(t.env, &o.cfg), entries: entries}
 	gs := extractors.Groups()
 	s.calls = make([]uint64, len(gs))
 	s.colPos = make([]int, t.nFeat)
@@ -336,6 +344,10 @@ func (s *flowScan) runWorker(w int) {
 // into scratch (one per worker) and packed.
 func (s *flowScan) compute(f *flows.Flow, calls []uint64, scratch []schema.Value) scanRow {
 	r := scanRow{uid: f.UID}
+	if s.entries != nil {
+		r.entry = s.entries.Entry(f)
+		return r
+	}
 	if v, ok := s.pool.Get().(*[]uint64); ok && cap(*v) >= s.width {
 		r.words = (*v)[:s.width]
 	} else {
