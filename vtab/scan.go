@@ -94,9 +94,9 @@ type flowScan struct {
 
 	entries *extractors.CrossFlow // set for the first pass of a cross-flow scan: rows carry entries, no values
 	planned []*extractors.Group   // groups to compute, in registry order
-	colPos  []int               // registry column -> cell of scanRow, or -1
-	colType []schema.Type       // per cell: the column's declared type
-	width   int                 // cells per row
+	colPos  []int                 // registry column -> cell of scanRow, or -1
+	colType []schema.Type         // per cell: the column's declared type
+	width   int                   // cells per row
 
 	toWorker []chan *pktBatch
 	free     chan *pktBatch
