@@ -111,39 +111,15 @@ func writeText(ctx context.Context, open func(context.Context) (*sql.Rows, error
 // values (HUGEINT, DECIMAL, lists, ...) turned into the plain values the
 // writers take. A result with no columns writes nothing.
 func WriteRows(rows *sql.Rows, format string, w *bufio.Writer) error {
-	cols, err := rows.Columns()
-	if err != nil {
-		return err
-	}
-	if len(cols) == 0 {
-		for rows.Next() {
-		}
-		return rows.Err()
-	}
 	ow, err := output.New(format, w)
 	if err != nil {
 		return err
 	}
-	if err := ow.Begin(cols); err != nil {
+	_, hasCols, err := output.Copy(ow, rows, Normalize)
+	if !hasCols {
 		return err
 	}
-	vals := make([]any, len(cols))
-	ptrs := make([]any, len(cols))
-	for i := range vals {
-		ptrs[i] = &vals[i]
-	}
-	for rows.Next() {
-		if err := rows.Scan(ptrs...); err != nil {
-			return err
-		}
-		for i, v := range vals {
-			vals[i] = Normalize(v)
-		}
-		if err := ow.Row(vals); err != nil {
-			return err
-		}
-	}
-	if err := rows.Err(); err != nil {
+	if err != nil {
 		ow.End()
 		return err
 	}

@@ -9,6 +9,7 @@ package output
 
 import (
 	"bufio"
+	"database/sql"
 	"encoding/csv"
 	"encoding/hex"
 	"encoding/json"
@@ -240,4 +241,43 @@ func (p *prettyWriter) End() error {
 		p.t.Render()
 	}
 	return nil
+}
+
+// Copy writes the rows of rows to w (Begin, then one Row each; the caller
+// ends w). conv, when set, maps each value before it is written. It
+// returns the rows written and whether the result has columns at all: a
+// statement without columns (CREATE, INSERT) writes nothing.
+func Copy(w Writer, rows *sql.Rows, conv func(any) any) (n int, hasCols bool, err error) {
+	cols, err := rows.Columns()
+	if err != nil {
+		return 0, false, err
+	}
+	if len(cols) == 0 {
+		for rows.Next() {
+		}
+		return 0, false, rows.Err()
+	}
+	if err := w.Begin(cols); err != nil {
+		return 0, true, err
+	}
+	vals := make([]any, len(cols))
+	ptrs := make([]any, len(cols))
+	for i := range vals {
+		ptrs[i] = &vals[i]
+	}
+	for rows.Next() {
+		if err := rows.Scan(ptrs...); err != nil {
+			return n, true, err
+		}
+		if conv != nil {
+			for i, v := range vals {
+				vals[i] = conv(v)
+			}
+		}
+		if err := w.Row(vals); err != nil {
+			return n, true, err
+		}
+		n++
+	}
+	return n, true, rows.Err()
 }

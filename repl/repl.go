@@ -390,34 +390,7 @@ func (s *shell) query(ctx context.Context, w output.Writer, q string, args ...an
 		return 0, false, err
 	}
 	defer rows.Close()
-	cols, err := rows.Columns()
-	if err != nil {
-		return 0, false, err
-	}
-	if len(cols) == 0 {
-		for rows.Next() {
-		}
-		return 0, false, rows.Err()
-	}
-	if err := w.Begin(cols); err != nil {
-		return 0, true, err
-	}
-	vals := make([]any, len(cols))
-	ptrs := make([]any, len(cols))
-	for i := range vals {
-		ptrs[i] = &vals[i]
-	}
-	n := 0
-	for rows.Next() {
-		if err := rows.Scan(ptrs...); err != nil {
-			return n, true, err
-		}
-		if err := w.Row(vals); err != nil {
-			return n, true, err
-		}
-		n++
-	}
-	return n, true, rows.Err()
+	return output.Copy(w, rows, nil)
 }
 
 // termWriter is the shell's standard output: the first write of a result

@@ -305,36 +305,15 @@ func runStatement(db *sql.DB, stmt, format string, w io.Writer) error {
 		return err
 	}
 	defer rows.Close()
-	cols, err := rows.Columns()
-	if err != nil {
-		return err
-	}
-	if len(cols) == 0 {
-		for rows.Next() {
-		}
-		return rows.Err()
-	}
 	ow, err := output.New(format, w)
 	if err != nil {
 		return err
 	}
-	if err := ow.Begin(cols); err != nil {
+	_, hasCols, err := output.Copy(ow, rows, nil)
+	if !hasCols {
 		return err
 	}
-	vals := make([]any, len(cols))
-	ptrs := make([]any, len(cols))
-	for i := range vals {
-		ptrs[i] = &vals[i]
-	}
-	for rows.Next() {
-		if err := rows.Scan(ptrs...); err != nil {
-			return err
-		}
-		if err := ow.Row(vals); err != nil {
-			return err
-		}
-	}
-	if err := rows.Err(); err != nil {
+	if err != nil {
 		ow.End()
 		return err
 	}
