@@ -171,7 +171,7 @@ const (
 	fillTLS           // TLS application-data records of random bytes
 )
 
-// chunk is the most payload one step of a conversation sends: large
+// benchChunk is the most payload one step of a conversation sends: large
 // transfers go out chunk by chunk, each acknowledged before the next (a
 // window of this size per round trip).
 const benchChunk = 128 << 10
@@ -249,8 +249,10 @@ type benchGen struct {
 // WriteBench writes the benchmark capture of cfg to w as a classic pcap
 // (little endian, microsecond timestamps, Ethernet) and returns what it
 // holds. Frames are written in time order as they are built; memory holds
-// only the next step of each open conversation. The output depends only
-// on cfg: the same configuration gives the same bytes.
+// the frames of the current step of each open conversation (none while it
+// pauses). The output depends only on cfg (and the Go release, whose
+// crypto/tls writes the handshakes): the same configuration gives the same
+// bytes.
 func WriteBench(w io.Writer, cfg BenchConfig) (BenchStats, error) {
 	var st BenchStats
 	if cfg.Flows <= 0 || cfg.MaxOpen <= 0 || cfg.Span <= 0 {
