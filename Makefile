@@ -38,9 +38,23 @@ fmtcheck:
 depcheck:
 	@$(GO) run ./tools/depcheck
 
-bench: build
-	$(GO) test -tags $(TAGS) -run '^$$' -bench . -benchmem ./flows/ ./extractors/ ./vtab/...
-	./scripts/bench.sh $(BIN)
+# Go benchmarks of the hot path (per frame in flows/, on the bench traffic mix in
+# internal/testgen), then whole jjsql runs on testdata/bench/synthetic.pcap (written
+# by bench-capture when missing) and the corpus replay (scripts/bench.sh).
+# bench-doc writes the measured tables into docs/PERFORMANCE.md.
+.PHONY: bench-go bench-capture bench-doc
+bench: bench-go build
+	./scripts/bench.sh --jjsql $(BIN)
+
+bench-go:
+	$(GO) test -tags $(TAGS) -run '^$$' -bench . -benchmem ./flows/ ./extractors/ ./vtab/... ./internal/testgen/
+
+# 1 GB, 2.5M packets, 60k flows; deterministic (same bytes every run), about 30 s.
+bench-capture:
+	$(GO) run ./tools/genbench -o testdata/bench/synthetic.pcap
+
+bench-doc: build
+	./scripts/bench.sh --jjsql $(BIN) --write-doc
 
 # Every fuzz target (capture reader, decoder, protocol parsers), FUZZTIME each.
 fuzz:
