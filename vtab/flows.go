@@ -141,7 +141,7 @@ func (t *FlowsTable) crossPass(o options, plan extractors.Plan) (*extractors.Cro
 		if !ok {
 			break
 		}
-		x.AddEntry(r.entry)
+		x.AddEntry(*r.entry)
 	}
 	x.Finish()
 	return x, nil

@@ -40,7 +40,7 @@ const scanBatchPackets = 1024
 // float's bits), of a text or blob column an index into strs.
 type scanRow struct {
 	uid   uint64
-	entry extractors.CrossEntry // first pass of a cross-flow scan: what the graph takes from the flow
+	entry *extractors.CrossEntry // first pass of a cross-flow scan: what the graph takes from the flow
 	words []uint64
 	strs  []string
 	nulls []uint64 // bit i: cell i is NULL (a group that failed)
@@ -161,7 +161,13 @@ func newFlowScanWith(t *FlowsTable, o options, plan extractors.Plan, cross *extr
 	}
 	n := s.workers
 	s.toWorker = make([]chan *pktBatch, n)
-	s.free = make(chan *pktBatch, 2*n)
+	// Batches in flight: per worker, 2 in its channel, 1 it works on, 1
+	// the reader fills.
+	nb := 4 * n
+	s.free = make(chan *pktBatch, nb)
+	for range nb {
+		s.free <- &pktBatch{}
+	}
 	s.results = make(chan scanResult, 2*n)
 	s.stop = make(chan struct{})
 	s.bounds = make([]uint64, n)
@@ -188,13 +194,17 @@ func (s *flowScan) shard(p *flows.Packet) int {
 	return int((h >> 32) % uint64(s.workers))
 }
 
+// batch takes an empty batch from the free list, waiting for a worker to
+// return one; nil when the scan is stopped. The scan owns a fixed number of
+// batches (enough for every channel and goroutine to hold one), so the
+// reader never allocates one per batch and memory stays bounded.
 func (s *flowScan) batch() *pktBatch {
 	select {
 	case b := <-s.free:
 		b.pkts, b.now, b.arena, b.flush = b.pkts[:0], b.now[:0], b.arena[:0], false
 		return b
-	default:
-		return &pktBatch{}
+	case <-s.stop:
+		return nil
 	}
 }
 
@@ -214,7 +224,9 @@ func (s *flowScan) read() {
 	n := s.workers
 	cur := make([]*pktBatch, n)
 	for w := range cur {
-		cur[w] = s.batch()
+		if cur[w] = s.batch(); cur[w] == nil {
+			return
+		}
 	}
 	payload := s.keepsPayload()
 	clock := math.Inf(-1)
@@ -229,7 +241,9 @@ func (s *flowScan) read() {
 			case <-s.stop:
 				return false
 			}
-			cur[w] = s.batch()
+			if cur[w] = s.batch(); cur[w] == nil {
+				return false
+			}
 		}
 		count = 0
 		return true
@@ -324,10 +338,7 @@ func (s *flowScan) runWorker(w int) {
 			addWork(&done, asm.Work)
 			asm = flows.NewAssembler(s.cfg, s.plan.Needs)
 		}
-		select {
-		case s.free <- b:
-		default:
-		}
+		s.free <- b // never blocks: the free list holds every batch
 		select {
 		case s.results <- scanResult{worker: w, rows: rows, bound: bound}:
 		case <-s.stop:
@@ -345,7 +356,8 @@ func (s *flowScan) runWorker(w int) {
 func (s *flowScan) compute(f *flows.Flow, calls []uint64, scratch []schema.Value) scanRow {
 	r := scanRow{uid: f.UID}
 	if s.entries != nil {
-		r.entry = s.entries.Entry(f)
+		e := s.entries.Entry(f)
+		r.entry = &e
 		return r
 	}
 	if v, ok := s.pool.Get().(*[]uint64); ok && cap(*v) >= s.width {

@@ -102,6 +102,7 @@ func run(argv []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	showVersion := fs.Bool("version", false, "print the version and exit")
 	quiet := fs.BoolP("quiet", "q", false, "do not print warnings")
 	cpuProfile := fs.String("cpuprofile", "", "write a Go CPU profile of the run to FILE (for go tool pprof)")
+	memProfile := fs.String("memprofile", "", "write a Go allocation profile of the run to FILE when it ends (for go tool pprof)")
 	showStats := fs.Bool("stats", false, "print each scan's work on stderr: rows, packets, flow tables, groups computed, records kept")
 	profile := fs.String("profile", "all", "columns SELECT * FROM flows() returns: core, extended, experimental (the key columns and that JoyfulJay profile's features) or all")
 	asJSON := fs.Bool("json", false, "with the schema command: write the versioned feature-schema document as JSON")
@@ -147,6 +148,17 @@ func run(argv []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			return 2
 		}
 		defer pprof.StopCPUProfile()
+	}
+	if *memProfile != "" {
+		defer func() {
+			f, err := os.Create(*memProfile)
+			if err != nil {
+				fmt.Fprintln(stderr, "jjsql:", err)
+				return
+			}
+			defer f.Close()
+			pprof.Lookup("allocs").WriteTo(f, 0)
+		}()
 	}
 	if *showStats {
 		env.OnScanEnd = func(st vtab.ScanStats) { fmt.Fprintln(stderr, "jjsql: scan:", formatStats(st)) }
