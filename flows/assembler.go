@@ -23,7 +23,7 @@ type WorkStats struct {
 type Assembler struct {
 	cfg   Config
 	needs Needs
-	table map[flowKey]*Flow
+	table flowTable
 
 	lru flowList // open flows by last activity (oldest first)
 	ord flowList // open flows by creation
@@ -90,14 +90,14 @@ func (c *Config) Validate() error {
 // NewAssembler returns an assembler that keeps the per-packet records in needs.
 // cfg must be valid.
 func NewAssembler(cfg Config, needs Needs) *Assembler {
-	a := &Assembler{cfg: cfg, needs: needs, table: make(map[flowKey]*Flow, 1024),
+	a := &Assembler{cfg: cfg, needs: needs, table: newFlowTable(rand.Uint64()),
 		lru: flowList{which: listLRU}, ord: flowList{which: listOrder}, clo: flowList{which: listClosing}}
 	a.sampler = NewSampler(cfg)
 	return a
 }
 
 // Open returns the number of flows currently open.
-func (a *Assembler) Open() int { return len(a.table) }
+func (a *Assembler) Open() int { return a.table.n }
 
 // Add puts p into its flow. It returns the flow and whether p was sent by the
 // flow's initiator, or nil when p was dropped by sampling. Flows that end
@@ -110,8 +110,9 @@ func (a *Assembler) Add(p *Packet) (*Flow, bool) {
 	a.fragments(p)
 	a.expire(p.TS)
 
-	k, _ := keyOf(p)
-	f := a.table[k]
+	k, srcIsA := keyOf(p)
+	h := k.hash(a.table.seed)
+	f := a.table.get(&k, h)
 	if f != nil {
 		switch {
 		case p.TS-f.Last > a.cfg.FlowTimeout:
@@ -123,7 +124,7 @@ func (a *Assembler) Add(p *Packet) (*Flow, bool) {
 		}
 	}
 	if f == nil {
-		if a.cfg.MaxConcurrentFlows > 0 && len(a.table) >= a.cfg.MaxConcurrentFlows {
+		if a.cfg.MaxConcurrentFlows > 0 && a.table.n >= a.cfg.MaxConcurrentFlows {
 			victim := a.lru.head
 			if a.cfg.EvictionStrategy == "oldest" {
 				victim = a.ord.head
@@ -132,14 +133,16 @@ func (a *Assembler) Add(p *Packet) (*Flow, bool) {
 				a.finish(victim, EndEvicted)
 			}
 		}
-		f = a.newFlow(k, p)
+		f = a.newFlow(k, h, srcIsA, p)
 	}
-	fwd := p.SrcPort == f.InitPort && p.SrcIP == f.InitIP
+	// The initiator is endpoint A or B of the key; when both endpoints are
+	// the same, every packet is from the initiator.
+	fwd := srcIsA == f.initIsA
 	a.update(f, p, fwd)
 	return f, fwd
 }
 
-func (a *Assembler) newFlow(k flowKey, p *Packet) *Flow {
+func (a *Assembler) newFlow(k flowKey, h uint64, srcIsA bool, p *Packet) *Flow {
 	var f *Flow
 	if n := len(a.free); n > 0 {
 		f = a.free[n-1]
@@ -152,6 +155,7 @@ func (a *Assembler) newFlow(k flowKey, p *Packet) *Flow {
 	*f = Flow{Base: f.Base[:0], TCP: f.TCP[:0], IP: f.IP[:0], L2: f.L2[:0], ICMP: f.ICMP[:0], Heads: f.Heads[:0], App: app,
 		Sample: [2][]byte{f.Sample[0][:0], f.Sample[1][:0]}}
 	f.key = k
+	f.initIsA = srcIsA
 	f.UID = uint64(p.File)<<40 | p.Index
 	f.File = p.File
 	f.firstIndex = p.Index
@@ -161,7 +165,7 @@ func (a *Assembler) newFlow(k flowKey, p *Packet) *Flow {
 	f.IPv6 = p.IPVersion == 6
 	f.First, f.Last = p.TS, p.TS
 	f.FirstHasEth = p.HasEth
-	a.table[k] = f
+	a.table.put(f, h)
 	a.ord.push(f)
 	a.lru.push(f)
 	a.Work.Flows++
@@ -369,7 +373,7 @@ func (a *Assembler) expire(now float64) {
 }
 
 func (a *Assembler) finish(f *Flow, why EndReason) {
-	delete(a.table, f.key)
+	a.table.remove(f)
 	a.lru.remove(f)
 	a.ord.remove(f)
 	if f.inClosing {

@@ -128,6 +128,8 @@ type Flow struct {
 
 	// bookkeeping of the assembler
 	key        flowKey
+	hash       uint64  // hash of key in the assembler's table
+	initIsA    bool    // the initiator is endpoint A of key
 	links      [3]link // places in the assembler's lists (listLRU, listOrder, listClosing)
 	inClosing  bool
 	finFwd     bool
