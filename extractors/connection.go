@@ -130,6 +130,7 @@ func (g *connGraph) add(f *flows.Flow) {
 	for i := range f.Base {
 		bytes += int64(f.Base[i].IPLen)
 	}
+	bytes += f.Dropped.BytesFwd + f.Dropped.BytesBwd // packets past the record cap
 	pkts := int64(f.Packets)
 	ns := &g.nodes[s]
 	ns.outFlows++

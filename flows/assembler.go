@@ -29,9 +29,10 @@ type Assembler struct {
 	ord flowList // open flows by creation
 	clo flowList // closing flows by close time
 
-	done  []*Flow
-	doneI int
-	free  []*Flow
+	done      []*Flow
+	doneI     int
+	free      []*Flow // released flows, for reuse
+	freeBytes int     // buffer capacity the flows in free keep
 
 	frags   map[datagramKey]fragEntry
 	sampler *Sampler
@@ -80,6 +81,9 @@ func (c *Config) Validate() error {
 	}
 	if c.StreamBudget < 0 {
 		return fmt.Errorf("flows: stream budget must be >= 0, got %d", c.StreamBudget)
+	}
+	if c.MaxPacketRecords < 0 {
+		return fmt.Errorf("flows: max packet records must be >= 0, got %d", c.MaxPacketRecords)
 	}
 	if c.CloseGrace < 0 {
 		return fmt.Errorf("flows: close grace must be >= 0, got %v", c.CloseGrace)
@@ -146,7 +150,9 @@ func (a *Assembler) newFlow(k flowKey, h uint64, srcIsA bool, p *Packet) *Flow {
 	var f *Flow
 	if n := len(a.free); n > 0 {
 		f = a.free[n-1]
+		a.free[n-1] = nil
 		a.free = a.free[:n-1]
+		a.freeBytes -= f.kept
 	} else {
 		f = new(Flow)
 	}
@@ -224,14 +230,27 @@ func (a *Assembler) startClosing(f *Flow, ts float64) {
 	a.clo.push(f)
 }
 
+// recordNeeds are the Needs kept as one record per packet.
+const recordNeeds = NeedBase | NeedTCP | NeedIP | NeedL2 | NeedICMP | NeedHeads
+
 func (a *Assembler) record(f *Flow, p *Packet, fwd bool) {
 	n := a.needs
 	if n == 0 {
 		return
 	}
+	base := PktBase{TS: p.TS, IPLen: uint32(p.IPLen), Payload: uint32(p.PayloadLen),
+		Fwd: fwd, HasFlags: p.HasTCP, Flags: p.TCPFlags}
+	if n&recordNeeds != 0 && a.cfg.MaxPacketRecords > 0 && f.Packets-1-f.Dropped.Packets >= a.cfg.MaxPacketRecords {
+		// Over the cap: only totals, and the payload budgets below.
+		f.Dropped.Add(&base)
+		n &^= recordNeeds
+	}
+	lim := a.cfg.MaxPacketRecords
 	if n&NeedBase != 0 {
-		f.Base = append(f.Base, PktBase{TS: p.TS, IPLen: uint32(p.IPLen), Payload: uint32(p.PayloadLen),
-			Fwd: fwd, HasFlags: p.HasTCP, Flags: p.TCPFlags})
+		if len(f.Base) == cap(f.Base) {
+			f.Base = grow(f.Base, lim)
+		}
+		f.Base = append(f.Base, base)
 		a.Work.Records++
 		a.Work.BytesKept += uint64(unsafe.Sizeof(PktBase{}))
 	}
@@ -257,23 +276,35 @@ func (a *Assembler) record(f *Flow, p *Packet, fwd bool) {
 				t.TSVal, t.TSEcr = o.TSVal, o.TSEcr
 			}
 		}
+		if len(f.TCP) == cap(f.TCP) {
+			f.TCP = grow(f.TCP, lim)
+		}
 		f.TCP = append(f.TCP, t)
 		a.Work.Records++
 		a.Work.BytesKept += uint64(unsafe.Sizeof(PktTCP{}))
 	}
 	if n&NeedIP != 0 {
+		if len(f.IP) == cap(f.IP) {
+			f.IP = grow(f.IP, lim)
+		}
 		f.IP = append(f.IP, PktIP{FlowLabel: p.FlowLabel, ID: p.IPID, Version: p.IPVersion, TTL: p.TTL,
 			TOS: p.TOS, Flags: p.IPFlags, TrafficClass: p.TrafficClass})
 		a.Work.Records++
 		a.Work.BytesKept += uint64(unsafe.Sizeof(PktIP{}))
 	}
 	if n&NeedL2 != 0 {
+		if len(f.L2) == cap(f.L2) {
+			f.L2 = grow(f.L2, lim)
+		}
 		f.L2 = append(f.L2, PktL2{SrcMAC: p.SrcMAC, DstMAC: p.DstMAC, EthType: p.EthType, VLANID: p.VLANID,
 			HasEth: p.HasEth, HasVLAN: p.HasVLAN})
 		a.Work.Records++
 		a.Work.BytesKept += uint64(unsafe.Sizeof(PktL2{}))
 	}
 	if n&NeedICMP != 0 {
+		if len(f.ICMP) == cap(f.ICMP) {
+			f.ICMP = grow(f.ICMP, lim)
+		}
 		f.ICMP = append(f.ICMP, PktICMP{ID: p.ICMPID, Seq: p.ICMPSeq, Type: p.ICMPType, Code: p.ICMPCode, IsICMP: p.HasICMP})
 		a.Work.Records++
 		a.Work.BytesKept += uint64(unsafe.Sizeof(PktICMP{}))
@@ -281,6 +312,9 @@ func (a *Assembler) record(f *Flow, p *Packet, fwd bool) {
 	if n&NeedHeads != 0 {
 		var h PktHead
 		h.N = uint8(copy(h.B[:], p.Payload))
+		if len(f.Heads) == cap(f.Heads) {
+			f.Heads = grow(f.Heads, lim)
+		}
 		f.Heads = append(f.Heads, h)
 		a.Work.Records++
 		a.Work.BytesKept += uint64(unsafe.Sizeof(PktHead{}))
@@ -294,6 +328,19 @@ func (a *Assembler) record(f *Flow, p *Packet, fwd bool) {
 			a.Work.BytesKept += uint64(kept)
 		}
 	}
+}
+
+// grow returns s with room for more records: twice its capacity (at least
+// 4), but never more than limit (when limit > 0), so a flow at the record cap
+// holds exactly limit records' worth of memory.
+func grow[T any](s []T, limit int) []T {
+	n := max(2*cap(s), 4)
+	if limit > 0 && n > limit {
+		n = limit
+	}
+	ns := make([]T, len(s), n)
+	copy(ns, s)
+	return ns
 }
 
 // sample appends p's captured TCP or UDP payload to its direction's
@@ -417,11 +464,29 @@ func (a *Assembler) Pop() *Flow {
 	return f
 }
 
+// Recycling limits: the assembler keeps up to maxFree released flows for
+// reuse, with their record and payload buffers as long as one flow's
+// buffers hold at most maxKeptFlow bytes and all kept flows' at most
+// maxKeptBytes; other buffers are dropped. So the flows that ended do not
+// keep memory beyond a few MiB, however large they were.
+const (
+	maxFree      = 1024
+	maxKeptFlow  = 64 << 10
+	maxKeptBytes = 8 << 20
+)
+
 // Release returns a flow taken with Pop for reuse. f must not be used after.
 func (a *Assembler) Release(f *Flow) {
-	if f == nil || len(a.free) >= 256 {
+	if f == nil || len(a.free) >= maxFree {
 		return
 	}
+	b := f.bufBytes()
+	if b > maxKeptFlow || a.freeBytes+b > maxKeptBytes {
+		f.dropBuffers()
+		b = 0
+	}
+	f.kept = b
+	a.freeBytes += b
 	a.free = append(a.free, f)
 }
 

@@ -266,7 +266,7 @@ func TestRetainedDataDoesNotAliasInput(t *testing.T) {
 			for _, f := range fl {
 				for d := 0; d < 2; d++ {
 					bufs := [][]byte{f.Sample[d], f.App.Stream[d].Data}
-					for _, g := range f.App.Stream[d].pending {
+					for _, g := range f.App.Stream[d].pending() {
 						bufs = append(bufs, g.data)
 					}
 					for _, dg := range f.App.Datagrams[d] {
