@@ -29,10 +29,10 @@ type Assembler struct {
 	ord flowList // open flows by creation
 	clo flowList // closing flows by close time
 
-	done      []*Flow
-	doneI     int
-	free      []*Flow // released flows, for reuse
-	freeBytes int     // buffer capacity the flows in free keep
+	done  []*Flow
+	doneI int
+	free  []*Flow // released flows with their buffers, for reuse
+	bare  []*Flow // released flows whose buffers were dropped
 
 	frags   map[datagramKey]fragEntry
 	sampler *Sampler
@@ -152,7 +152,10 @@ func (a *Assembler) newFlow(k flowKey, h uint64, srcIsA bool, p *Packet) *Flow {
 		f = a.free[n-1]
 		a.free[n-1] = nil
 		a.free = a.free[:n-1]
-		a.freeBytes -= f.kept
+	} else if n := len(a.bare); n > 0 {
+		f = a.bare[n-1]
+		a.bare[n-1] = nil
+		a.bare = a.bare[:n-1]
 	} else {
 		f = new(Flow)
 	}
@@ -465,29 +468,28 @@ func (a *Assembler) Pop() *Flow {
 }
 
 // Recycling limits: the assembler keeps up to maxFree released flows for
-// reuse, with their record and payload buffers as long as one flow's
-// buffers hold at most maxKeptFlow bytes and all kept flows' at most
-// maxKeptBytes; other buffers are dropped. So the flows that ended do not
-// keep memory beyond a few MiB, however large they were.
+// reuse with their record and payload buffers, if those hold at most
+// maxKeptFlow bytes, and up to maxFree more without their buffers. So the
+// flows that ended keep at most 32 MiB, however large they were, and a new
+// flow usually starts with buffers of the right size.
 const (
-	maxFree      = 1024
-	maxKeptFlow  = 64 << 10
-	maxKeptBytes = 8 << 20
+	maxFree     = 256
+	maxKeptFlow = 128 << 10
 )
 
 // Release returns a flow taken with Pop for reuse. f must not be used after.
 func (a *Assembler) Release(f *Flow) {
-	if f == nil || len(a.free) >= maxFree {
+	if f == nil {
 		return
 	}
-	b := f.bufBytes()
-	if b > maxKeptFlow || a.freeBytes+b > maxKeptBytes {
-		f.dropBuffers()
-		b = 0
+	if len(a.free) < maxFree && f.bufBytes() <= maxKeptFlow {
+		a.free = append(a.free, f)
+		return
 	}
-	f.kept = b
-	a.freeBytes += b
-	a.free = append(a.free, f)
+	if len(a.bare) < maxFree {
+		f.dropBuffers()
+		a.bare = append(a.bare, f)
+	}
 }
 
 // link is a flow's place in one of the assembler's lists.

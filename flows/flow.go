@@ -151,7 +151,6 @@ type Flow struct {
 	closeAt    float64 // time the flow entered the closing state
 	EndReason  EndReason
 	firstIndex uint64
-	kept       int // bytes of buffers kept while on the assembler's free list
 }
 
 // bufBytes is the capacity of f's per-packet and payload buffers, in bytes.

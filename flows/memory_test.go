@@ -153,8 +153,8 @@ func TestElephantFlowBounded(t *testing.T) {
 	}
 	// Released, the elephant's buffers are not kept for the next flow.
 	a.Release(f)
-	if a.freeBytes != 0 || len(f.Base) != 0 || cap(f.Base) != 0 {
-		t.Errorf("released elephant keeps %d bytes (Base capacity %d)", a.freeBytes, cap(f.Base))
+	if len(a.free) != 0 || len(a.bare) != 1 || f.bufBytes() != 0 {
+		t.Errorf("released elephant: %d flows kept with buffers, %d without; it keeps %d bytes", len(a.free), len(a.bare), f.bufBytes())
 	}
 }
 
