@@ -107,12 +107,16 @@ func (a *Assembler) Open() int { return a.table.n }
 // flow's initiator, or nil when p was dropped by sampling. Flows that end
 // because of p (idle timeout, close, eviction) are queued for Pop.
 func (a *Assembler) Add(p *Packet) (*Flow, bool) {
-	if !a.sampler.Keep() {
+	if a.sampler.rng != nil && !a.sampler.Keep() {
 		return nil, false
 	}
 	a.Work.Packets++
-	a.fragments(p)
-	a.expire(p.TS)
+	if p.IsFragment {
+		a.fragments(p)
+	}
+	if c, l := a.clo.head, a.lru.head; c != nil && p.TS-c.closeAt > a.cfg.CloseGrace || l != nil && p.TS-l.Last > a.cfg.FlowTimeout {
+		a.expire(p.TS)
+	}
 
 	k, srcIsA := keyOf(p)
 	h := k.hash(a.table.seed)
