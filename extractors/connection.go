@@ -142,6 +142,7 @@ func (g *connGraph) entry(f *flows.Flow) CrossEntry {
 	for i := range f.Base {
 		e.bytes += int64(f.Base[i].IPLen)
 	}
+	e.bytes += f.Dropped.BytesFwd + f.Dropped.BytesBwd // packets past the record cap
 	return e
 }
 

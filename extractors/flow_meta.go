@@ -62,6 +62,28 @@ func computeFlowMeta(f *flows.Flow, cfg *flows.Config, out []schema.Value) error
 			stat |= flowStatRST
 		}
 	}
+	// The packets past Config.MaxPacketRecords have no records, only totals.
+	if d := &f.Dropped; d.Packets > 0 {
+		bytesFwd += d.BytesFwd
+		bytesBwd += d.BytesBwd
+		payFwd += d.PayloadFwd
+		payBwd += d.PayloadBwd
+		if d.Handshake&flows.SawSYN != 0 {
+			stat |= flowStatSYN
+		}
+		if d.Handshake&flows.SawSYNACK != 0 {
+			stat |= flowStatSYNACK
+		}
+		if d.FlagsFwd&flows.FIN != 0 {
+			stat |= flowStatFINFwd
+		}
+		if d.FlagsBwd&flows.FIN != 0 {
+			stat |= flowStatFINBwd
+		}
+		if (d.FlagsFwd|d.FlagsBwd)&flows.RST != 0 {
+			stat |= flowStatRST
+		}
+	}
 	if stat&(flowStatSYN|flowStatSYNACK) == flowStatSYN|flowStatSYNACK &&
 		(stat&(flowStatFINFwd|flowStatFINBwd) == flowStatFINFwd|flowStatFINBwd || stat&flowStatRST != 0) {
 		stat |= flowStatComplete

@@ -23,7 +23,7 @@ type WorkStats struct {
 type Assembler struct {
 	cfg   Config
 	needs Needs
-	table map[flowKey]*Flow
+	table flowTable
 
 	lru flowList // open flows by last activity (oldest first)
 	ord flowList // open flows by creation
@@ -31,7 +31,8 @@ type Assembler struct {
 
 	done  []*Flow
 	doneI int
-	free  []*Flow
+	free  []*Flow // released flows with their buffers, for reuse
+	bare  []*Flow // released flows whose buffers were dropped
 
 	frags   map[datagramKey]fragEntry
 	sampler *Sampler
@@ -81,6 +82,9 @@ func (c *Config) Validate() error {
 	if c.StreamBudget < 0 {
 		return fmt.Errorf("flows: stream budget must be >= 0, got %d", c.StreamBudget)
 	}
+	if c.MaxPacketRecords < 0 {
+		return fmt.Errorf("flows: max packet records must be >= 0, got %d", c.MaxPacketRecords)
+	}
 	if c.CloseGrace < 0 {
 		return fmt.Errorf("flows: close grace must be >= 0, got %v", c.CloseGrace)
 	}
@@ -90,14 +94,14 @@ func (c *Config) Validate() error {
 // NewAssembler returns an assembler that keeps the per-packet records in needs.
 // cfg must be valid.
 func NewAssembler(cfg Config, needs Needs) *Assembler {
-	a := &Assembler{cfg: cfg, needs: needs, table: make(map[flowKey]*Flow, 1024),
+	a := &Assembler{cfg: cfg, needs: needs, table: newFlowTable(rand.Uint64()),
 		lru: flowList{which: listLRU}, ord: flowList{which: listOrder}, clo: flowList{which: listClosing}}
 	a.sampler = NewSampler(cfg)
 	return a
 }
 
 // Open returns the number of flows currently open.
-func (a *Assembler) Open() int { return len(a.table) }
+func (a *Assembler) Open() int { return a.table.n }
 
 // Add puts p into its flow. It returns the flow and whether p was sent by the
 // flow's initiator, or nil when p was dropped by sampling. Flows that end
@@ -110,15 +114,21 @@ func (a *Assembler) Add(p *Packet) (*Flow, bool) { return a.AddAt(p, p.TS) }
 // packets, expires flows at the same moments as one assembler that sees
 // them all (whose running clock is the same maximum).
 func (a *Assembler) AddAt(p *Packet, now float64) (*Flow, bool) {
-	if !a.sampler.Keep() {
+	if a.sampler.rng != nil && !a.sampler.Keep() {
 		return nil, false
 	}
 	a.Work.Packets++
-	a.fragments(p)
-	a.expire(max(now, p.TS))
+	if p.IsFragment {
+		a.fragments(p)
+	}
+	now = max(now, p.TS)
+	if c, l := a.clo.head, a.lru.head; c != nil && now-c.closeAt > a.cfg.CloseGrace || l != nil && now-l.Last > a.cfg.FlowTimeout {
+		a.expire(now)
+	}
 
-	k, _ := keyOf(p)
-	f := a.table[k]
+	k, srcIsA := keyOf(p)
+	h := k.hash(a.table.seed)
+	f := a.table.get(&k, h)
 	if f != nil {
 		switch {
 		case p.TS-f.Last > a.cfg.FlowTimeout:
@@ -130,7 +140,7 @@ func (a *Assembler) AddAt(p *Packet, now float64) (*Flow, bool) {
 		}
 	}
 	if f == nil {
-		if a.cfg.MaxConcurrentFlows > 0 && len(a.table) >= a.cfg.MaxConcurrentFlows {
+		if a.cfg.MaxConcurrentFlows > 0 && a.table.n >= a.cfg.MaxConcurrentFlows {
 			victim := a.lru.head
 			if a.cfg.EvictionStrategy == "oldest" {
 				victim = a.ord.head
@@ -139,18 +149,25 @@ func (a *Assembler) AddAt(p *Packet, now float64) (*Flow, bool) {
 				a.finish(victim, EndEvicted)
 			}
 		}
-		f = a.newFlow(k, p)
+		f = a.newFlow(k, h, srcIsA, p)
 	}
-	fwd := p.SrcPort == f.InitPort && p.SrcIP == f.InitIP
+	// The initiator is endpoint A or B of the key; when both endpoints are
+	// the same, every packet is from the initiator.
+	fwd := srcIsA == f.initIsA
 	a.update(f, p, fwd)
 	return f, fwd
 }
 
-func (a *Assembler) newFlow(k flowKey, p *Packet) *Flow {
+func (a *Assembler) newFlow(k flowKey, h uint64, srcIsA bool, p *Packet) *Flow {
 	var f *Flow
 	if n := len(a.free); n > 0 {
 		f = a.free[n-1]
+		a.free[n-1] = nil
 		a.free = a.free[:n-1]
+	} else if n := len(a.bare); n > 0 {
+		f = a.bare[n-1]
+		a.bare[n-1] = nil
+		a.bare = a.bare[:n-1]
 	} else {
 		f = new(Flow)
 	}
@@ -159,6 +176,7 @@ func (a *Assembler) newFlow(k flowKey, p *Packet) *Flow {
 	*f = Flow{Base: f.Base[:0], TCP: f.TCP[:0], IP: f.IP[:0], L2: f.L2[:0], ICMP: f.ICMP[:0], Heads: f.Heads[:0], App: app,
 		Sample: [2][]byte{f.Sample[0][:0], f.Sample[1][:0]}}
 	f.key = k
+	f.initIsA = srcIsA
 	f.UID = uint64(p.File)<<40 | p.Index
 	f.File = p.File
 	f.firstIndex = p.Index
@@ -168,7 +186,7 @@ func (a *Assembler) newFlow(k flowKey, p *Packet) *Flow {
 	f.IPv6 = p.IPVersion == 6
 	f.First, f.Last = p.TS, p.TS
 	f.FirstHasEth = p.HasEth
-	a.table[k] = f
+	a.table.put(f, h)
 	a.ord.push(f)
 	a.lru.push(f)
 	a.Work.Flows++
@@ -227,14 +245,27 @@ func (a *Assembler) startClosing(f *Flow, ts float64) {
 	a.clo.push(f)
 }
 
+// recordNeeds are the Needs kept as one record per packet.
+const recordNeeds = NeedBase | NeedTCP | NeedIP | NeedL2 | NeedICMP | NeedHeads
+
 func (a *Assembler) record(f *Flow, p *Packet, fwd bool) {
 	n := a.needs
 	if n == 0 {
 		return
 	}
+	base := PktBase{TS: p.TS, IPLen: uint32(p.IPLen), Payload: uint32(p.PayloadLen),
+		Fwd: fwd, HasFlags: p.HasTCP, Flags: p.TCPFlags}
+	if n&recordNeeds != 0 && a.cfg.MaxPacketRecords > 0 && f.Packets-1-f.Dropped.Packets >= a.cfg.MaxPacketRecords {
+		// Over the cap: only totals, and the payload budgets below.
+		f.Dropped.Add(&base)
+		n &^= recordNeeds
+	}
+	lim := a.cfg.MaxPacketRecords
 	if n&NeedBase != 0 {
-		f.Base = append(f.Base, PktBase{TS: p.TS, IPLen: uint32(p.IPLen), Payload: uint32(p.PayloadLen),
-			Fwd: fwd, HasFlags: p.HasTCP, Flags: p.TCPFlags})
+		if len(f.Base) == cap(f.Base) {
+			f.Base = grow(f.Base, lim)
+		}
+		f.Base = append(f.Base, base)
 		a.Work.Records++
 		a.Work.BytesKept += uint64(unsafe.Sizeof(PktBase{}))
 	}
@@ -260,23 +291,35 @@ func (a *Assembler) record(f *Flow, p *Packet, fwd bool) {
 				t.TSVal, t.TSEcr = o.TSVal, o.TSEcr
 			}
 		}
+		if len(f.TCP) == cap(f.TCP) {
+			f.TCP = grow(f.TCP, lim)
+		}
 		f.TCP = append(f.TCP, t)
 		a.Work.Records++
 		a.Work.BytesKept += uint64(unsafe.Sizeof(PktTCP{}))
 	}
 	if n&NeedIP != 0 {
+		if len(f.IP) == cap(f.IP) {
+			f.IP = grow(f.IP, lim)
+		}
 		f.IP = append(f.IP, PktIP{FlowLabel: p.FlowLabel, ID: p.IPID, Version: p.IPVersion, TTL: p.TTL,
 			TOS: p.TOS, Flags: p.IPFlags, TrafficClass: p.TrafficClass})
 		a.Work.Records++
 		a.Work.BytesKept += uint64(unsafe.Sizeof(PktIP{}))
 	}
 	if n&NeedL2 != 0 {
+		if len(f.L2) == cap(f.L2) {
+			f.L2 = grow(f.L2, lim)
+		}
 		f.L2 = append(f.L2, PktL2{SrcMAC: p.SrcMAC, DstMAC: p.DstMAC, EthType: p.EthType, VLANID: p.VLANID,
 			HasEth: p.HasEth, HasVLAN: p.HasVLAN})
 		a.Work.Records++
 		a.Work.BytesKept += uint64(unsafe.Sizeof(PktL2{}))
 	}
 	if n&NeedICMP != 0 {
+		if len(f.ICMP) == cap(f.ICMP) {
+			f.ICMP = grow(f.ICMP, lim)
+		}
 		f.ICMP = append(f.ICMP, PktICMP{ID: p.ICMPID, Seq: p.ICMPSeq, Type: p.ICMPType, Code: p.ICMPCode, IsICMP: p.HasICMP})
 		a.Work.Records++
 		a.Work.BytesKept += uint64(unsafe.Sizeof(PktICMP{}))
@@ -284,6 +327,9 @@ func (a *Assembler) record(f *Flow, p *Packet, fwd bool) {
 	if n&NeedHeads != 0 {
 		var h PktHead
 		h.N = uint8(copy(h.B[:], p.Payload))
+		if len(f.Heads) == cap(f.Heads) {
+			f.Heads = grow(f.Heads, lim)
+		}
 		f.Heads = append(f.Heads, h)
 		a.Work.Records++
 		a.Work.BytesKept += uint64(unsafe.Sizeof(PktHead{}))
@@ -297,6 +343,19 @@ func (a *Assembler) record(f *Flow, p *Packet, fwd bool) {
 			a.Work.BytesKept += uint64(kept)
 		}
 	}
+}
+
+// grow returns s with room for more records: twice its capacity (at least
+// 4), but never more than limit (when limit > 0), so a flow at the record cap
+// holds exactly limit records' worth of memory.
+func grow[T any](s []T, limit int) []T {
+	n := max(2*cap(s), 4)
+	if limit > 0 && n > limit {
+		n = limit
+	}
+	ns := make([]T, len(s), n)
+	copy(ns, s)
+	return ns
 }
 
 // sample appends p's captured TCP or UDP payload to its direction's
@@ -376,7 +435,7 @@ func (a *Assembler) expire(now float64) {
 }
 
 func (a *Assembler) finish(f *Flow, why EndReason) {
-	delete(a.table, f.key)
+	a.table.remove(f)
 	a.lru.remove(f)
 	a.ord.remove(f)
 	if f.inClosing {
@@ -430,12 +489,29 @@ func (a *Assembler) Pop() *Flow {
 	return f
 }
 
+// Recycling limits: the assembler keeps up to maxFree released flows for
+// reuse with their record and payload buffers, if those hold at most
+// maxKeptFlow bytes, and up to maxFree more without their buffers. So the
+// flows that ended keep at most 32 MiB, however large they were, and a new
+// flow usually starts with buffers of the right size.
+const (
+	maxFree     = 256
+	maxKeptFlow = 128 << 10
+)
+
 // Release returns a flow taken with Pop for reuse. f must not be used after.
 func (a *Assembler) Release(f *Flow) {
-	if f == nil || len(a.free) >= 256 {
+	if f == nil {
 		return
 	}
-	a.free = append(a.free, f)
+	if len(a.free) < maxFree && f.bufBytes() <= maxKeptFlow {
+		a.free = append(a.free, f)
+		return
+	}
+	if len(a.bare) < maxFree {
+		f.dropBuffers()
+		a.bare = append(a.bare, f)
+	}
 }
 
 // link is a flow's place in one of the assembler's lists.

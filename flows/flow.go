@@ -2,12 +2,14 @@ package flows
 
 import (
 	"net/netip"
+	"unsafe"
 )
 
 // Needs is a bitmask of the per-packet data a flow keeps. The assembler
 // appends a record to each kept slice for every packet of the flow, so all kept
-// slices have one entry per packet, in arrival order. A scan keeps only what
-// the feature groups it runs declare.
+// slices have one entry per packet, in arrival order, up to
+// Config.MaxPacketRecords packets (Flow.Dropped counts the packets after
+// that). A scan keeps only what the feature groups it runs declare.
 type Needs uint32
 
 const (
@@ -111,6 +113,15 @@ type Flow struct {
 
 	FirstHasEth bool // the first packet had an Ethernet header
 
+	// Dropped sums up the packets that have no per-packet records (Base,
+	// TCP, IP, L2, ICMP, Heads) because the flow had reached
+	// Config.MaxPacketRecords: the records describe the first
+	// Packets-Dropped.Packets packets, and a total over the whole flow is
+	// the records' sum plus Dropped's. (Zero when the scan keeps no records.)
+	// The payload kept for the parsers (App, Sample) has its own budgets
+	// and does not depend on it.
+	Dropped Totals
+
 	Base  []PktBase
 	TCP   []PktTCP
 	IP    []PktIP
@@ -128,6 +139,8 @@ type Flow struct {
 
 	// bookkeeping of the assembler
 	key        flowKey
+	hash       uint64  // hash of key in the assembler's table
+	initIsA    bool    // the initiator is endpoint A of key
 	links      [3]link // places in the assembler's lists (listLRU, listOrder, listClosing)
 	inClosing  bool
 	finFwd     bool
@@ -139,6 +152,58 @@ type Flow struct {
 	EndReason  EndReason
 	firstIndex uint64
 }
+
+// bufBytes is the capacity of f's per-packet and payload buffers, in bytes.
+func (f *Flow) bufBytes() int {
+	return cap(f.Base)*int(unsafe.Sizeof(PktBase{})) + cap(f.TCP)*int(unsafe.Sizeof(PktTCP{})) +
+		cap(f.IP)*int(unsafe.Sizeof(PktIP{})) + cap(f.L2)*int(unsafe.Sizeof(PktL2{})) +
+		cap(f.ICMP)*int(unsafe.Sizeof(PktICMP{})) + cap(f.Heads)*int(unsafe.Sizeof(PktHead{})) +
+		cap(f.Sample[0]) + cap(f.Sample[1]) + f.App.bufBytes()
+}
+
+// dropBuffers lets f's buffers go.
+func (f *Flow) dropBuffers() {
+	f.Base, f.TCP, f.IP, f.L2, f.ICMP, f.Heads = nil, nil, nil, nil, nil, nil
+	f.Sample = [2][]byte{}
+	f.App.dropBuffers()
+}
+
+// Totals are exact sums over some packets of a flow.
+type Totals struct {
+	Packets, PacketsFwd    int
+	BytesFwd, BytesBwd     int64 // IP lengths (as PktBase.IPLen) sent by the initiator and by the responder
+	PayloadFwd, PayloadBwd int64 // declared transport payload lengths (as PktBase.Payload)
+	FlagsFwd, FlagsBwd     uint8 // OR of the TCP flags each direction sent
+	Handshake              uint8 // SawSYN and SawSYNACK bits, either direction
+}
+
+// Add counts one packet: its record b and whether it had a TCP header.
+func (t *Totals) Add(b *PktBase) {
+	t.Packets++
+	if b.Fwd {
+		t.PacketsFwd++
+		t.BytesFwd += int64(b.IPLen)
+		t.PayloadFwd += int64(b.Payload)
+		t.FlagsFwd |= b.Flags
+	} else {
+		t.BytesBwd += int64(b.IPLen)
+		t.PayloadBwd += int64(b.Payload)
+		t.FlagsBwd |= b.Flags
+	}
+	if b.HasFlags && b.Flags&SYN != 0 {
+		if b.Flags&ACK != 0 {
+			t.Handshake |= SawSYNACK
+		} else {
+			t.Handshake |= SawSYN
+		}
+	}
+}
+
+// Totals.Handshake bits.
+const (
+	SawSYN    uint8 = 1 << iota // a TCP segment with SYN and without ACK
+	SawSYNACK                   // a TCP segment with SYN and ACK
+)
 
 // EndReason says why a flow was emitted.
 type EndReason uint8
@@ -197,7 +262,17 @@ type Config struct {
 	MaxSequenceLength  int     // packets in the optional per-packet sequence columns (> 0)
 	CloseGrace         float64 // seconds a closed TCP flow keeps absorbing late packets
 	StreamBudget       int     // payload bytes kept per direction for the protocol parsers (NeedPayload)
+	// MaxPacketRecords caps the per-packet records (Base, TCP, IP, L2, ICMP,
+	// Heads) one flow keeps: packets after the first MaxPacketRecords only
+	// update the flow's exact totals (see Flow.Dropped). 0 keeps every
+	// packet's records.
+	MaxPacketRecords int
 }
+
+// DefaultMaxPacketRecords is the default per-flow record cap: about 110 MB
+// for one flow with every kind of record, reached only by a flow of a
+// million packets (over a gigabyte of traffic).
+const DefaultMaxPacketRecords = 1_000_000
 
 // DefaultConfig returns JoyfulJay's defaults.
 func DefaultConfig() Config {
@@ -211,5 +286,6 @@ func DefaultConfig() Config {
 		MaxSequenceLength:  50,
 		CloseGrace:         2,
 		StreamBudget:       32 << 10,
+		MaxPacketRecords:   DefaultMaxPacketRecords,
 	}
 }

@@ -72,14 +72,33 @@ func hasMeta(p string) bool { return strings.ContainsAny(p, `*?[\`) }
 // OpenFile opens a capture file (classic pcap, pcapng, either possibly
 // gzip-compressed), detected by its magic number. fileIndex is stored in the
 // File field of every packet. The returned Source owns the file until Close.
+//
+// A regular, uncompressed file is memory-mapped and decoded in place (no
+// read system calls, no copy); pages already read are released as the scan
+// passes, so the process's resident memory does not grow with the file. A
+// gzip file, a pipe or FIFO, and a file that cannot be mapped are streamed
+// through a buffer instead. Setting the environment variable JJSQL_MMAP=0
+// streams every file.
 func OpenFile(path string, fileIndex int) (Source, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("flows: %w", err)
 	}
 	size := int64(-1)
+	regular := false
 	if st, err := f.Stat(); err == nil {
-		size = st.Size()
+		size, regular = st.Size(), st.Mode().IsRegular()
+	}
+	if regular && useMmap {
+		if m := mapFile(f, size); m != nil {
+			f.Close() // the mapping keeps the file
+			src, err := newSourceInput(newMappedInput(m), path, fileIndex, size, m)
+			if err != nil {
+				m.Close()
+				return nil, err
+			}
+			return src, nil
+		}
 	}
 	src, err := newSource(f, path, fileIndex, size, f)
 	if err != nil {
@@ -89,10 +108,17 @@ func OpenFile(path string, fileIndex int) (Source, error) {
 	return src, nil
 }
 
+// useMmap says whether OpenFile maps regular files (JJSQL_MMAP=0 turns it off).
+var useMmap = os.Getenv("JJSQL_MMAP") != "0"
+
 // newSource detects the format of r and returns a Source reading it. closer
 // (may be nil) is closed by the Source's Close.
 func newSource(r io.Reader, name string, fileIndex int, size int64, closer io.Closer) (Source, error) {
-	in := newInput(r)
+	return newSourceInput(newInput(r), name, fileIndex, size, closer)
+}
+
+// newSourceInput detects the format of in and returns a Source reading it.
+func newSourceInput(in *input, name string, fileIndex int, size int64, closer io.Closer) (Source, error) {
 	head, err := in.peekUpTo(4)
 	if err != nil {
 		return nil, fmt.Errorf("flows: %s: %w", name, err)
@@ -151,6 +177,11 @@ func (s *sourceBase) Stats() SourceStats {
 }
 
 func (s *sourceBase) Close() error {
+	if s.in.m != nil {
+		// The mapping goes away with the closer: no slice of it may be
+		// read after this.
+		s.in.buf, s.in.start, s.in.end = nil, 0, 0
+	}
 	var err error
 	if s.gz != nil {
 		err = s.gz.Close()
@@ -213,18 +244,40 @@ func badRecordLen(caplen, snaplen uint64) bool {
 // input is a buffered reader that hands out slices of its own buffer, so a
 // record is read without copying. A slice returned by peek is valid until the
 // next call that reads.
+//
+// A mapped input's buffer is the whole file (m set, r nil): nothing is read
+// or copied, and slices stay valid until Close; the pages behind the read
+// position are handed back to the system every releaseStep bytes.
 type input struct {
 	r          io.Reader
 	buf        []byte
 	start, end int   // unread data is buf[start:end]
 	off        int64 // file offset of buf[start]
 	err        error // sticky read error (io.EOF at the end)
+
+	m           *mapping // the mapped file, or nil when streaming
+	released    int      // buf[:released] was released
+	nextRelease int      // release again once start reaches this
+	touched     int      // buf[:touched] was read ahead
+	sink        byte
 }
 
 const inputChunk = 256 << 10
 
+// A mapped input releases the pages it has passed every releaseStep bytes,
+// keeping the last releaseKeep bytes (the current record) mapped. (Variables
+// for the tests.)
+var (
+	releaseStep = 8 << 20
+	releaseKeep = 1 << 20
+)
+
 func newInput(r io.Reader) *input {
 	return &input{r: r, buf: make([]byte, inputChunk)}
+}
+
+func newMappedInput(m *mapping) *input {
+	return &input{buf: m.data, end: len(m.data), err: io.EOF, m: m, nextRelease: releaseStep}
 }
 
 // fill tries to make n bytes available; it returns the number available,
@@ -232,7 +285,7 @@ func newInput(r io.Reader) *input {
 // buffer grows at most by doubling once it is full of data actually read, so
 // a hostile length costs memory only in proportion to the input.
 func (in *input) fill(n int) int {
-	if in.end-in.start >= n {
+	if in.end-in.start >= n || in.m != nil {
 		return in.end - in.start
 	}
 	if in.start > 0 && in.start+n > len(in.buf) {
@@ -266,7 +319,7 @@ func (in *input) fill(n int) int {
 // peek returns the next n bytes without consuming them, or nil if fewer
 // remain.
 func (in *input) peek(n int) []byte {
-	if in.fill(n) < n {
+	if in.end-in.start < n && in.fill(n) < n {
 		return nil
 	}
 	return in.buf[in.start : in.start+n]
@@ -288,6 +341,41 @@ func (in *input) peekUpTo(n int) ([]byte, error) {
 func (in *input) advance(n int) {
 	in.start += n
 	in.off += int64(n)
+	if in.m != nil {
+		in.readAhead()
+	}
+}
+
+// readAheadBytes is how far ahead of the read position a mapped input
+// touches the file. Reading one byte of every cache line there brings the
+// coming records into the CPU cache with many loads in flight, instead of
+// one cache miss per record header when the decoder gets there (which costs
+// about a third of the decoding time on a large capture).
+const readAheadBytes = 8 << 10
+
+// readAhead touches the cache lines up to readAheadBytes past the read
+// position, and releases the passed pages every releaseStep bytes.
+func (in *input) readAhead() {
+	to := min(in.start+readAheadBytes, len(in.buf))
+	t := max(in.touched, in.start&^63)
+	var x byte
+	for ; t < to; t += 64 {
+		x += in.buf[t]
+	}
+	in.touched = t
+	in.sink += x
+	if in.start >= in.nextRelease {
+		in.release()
+	}
+}
+
+// release hands the mapped pages before the read position (but the last
+// releaseKeep bytes) back to the system.
+func (in *input) release() {
+	in.nextRelease = in.start + releaseStep
+	if to := in.start - releaseKeep; to > in.released {
+		in.released = in.m.release(in.released, to)
+	}
 }
 
 // skip discards n bytes, reading through them in chunks; it returns false if

@@ -98,7 +98,9 @@ func sampleFrames(t testing.TB) (tcp4, arp, udp6 []byte) {
 	return tcp4, arp, udp6
 }
 
-func TestPcapVariants(t *testing.T) {
+func TestPcapVariants(t *testing.T) { forEachReader(t, testPcapVariants) }
+
+func testPcapVariants(t *testing.T) {
 	tcp4, arp, udp6 := sampleFrames(t)
 	cases := []struct {
 		name   string
@@ -194,7 +196,9 @@ func TestPcapGzip(t *testing.T) {
 	}
 }
 
-func TestPcapErrors(t *testing.T) {
+func TestPcapErrors(t *testing.T) { forEachReader(t, testPcapErrors) }
+
+func testPcapErrors(t *testing.T) {
 	tcp4, arp, _ := sampleFrames(t)
 	good := writePcap(binary.LittleEndian, 0xa1b2c3d4, 1, 65535, []pcapRec{{1, 0, tcp4, 0}, {2, 0, arp, 0}, {3, 0, tcp4, 0}})
 	rec3 := int64(24 + 32 + len(tcp4) + len(arp))
@@ -266,7 +270,9 @@ func TestPcapErrors(t *testing.T) {
 	}
 }
 
-func TestPcapCountsDecodeErrors(t *testing.T) {
+func TestPcapCountsDecodeErrors(t *testing.T) { forEachReader(t, testPcapCountsDecodeErrors) }
+
+func testPcapCountsDecodeErrors(t *testing.T) {
 	tcp4, arp, _ := sampleFrames(t)
 	bad := append([]byte(nil), tcp4...)
 	bad[14] = 0x43 // IHL 3
@@ -285,7 +291,9 @@ func TestPcapCountsDecodeErrors(t *testing.T) {
 	}
 }
 
-func TestPcapNullByteOrder(t *testing.T) {
+func TestPcapNullByteOrder(t *testing.T) { forEachReader(t, testPcapNullByteOrder) }
+
+func testPcapNullByteOrder(t *testing.T) {
 	raw := ser(t, inner4()...)
 	for _, order := range []byteOrder{binary.LittleEndian, binary.BigEndian} {
 		t.Run(fmt.Sprint(order), func(t *testing.T) {
@@ -465,46 +473,63 @@ func pcapOf(frame []byte, n int) []byte {
 func TestPcapNextAllocs(t *testing.T) {
 	tcp4, _, _ := sampleFrames(t)
 	file := pcapOf(tcp4, 5000)
-	src, err := newSource(bytes.NewReader(file), "mem", 0, int64(len(file)), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var p Packet
-	for i := 0; i < 100; i++ { // warm up
-		if err := src.Next(&p); err != nil {
+	path := writeTemp(t, "f.pcap", file)
+	forEachReader(t, func(t *testing.T) {
+		src, err := OpenFile(path, 0)
+		if err != nil {
 			t.Fatal(err)
 		}
-	}
-	n := testing.AllocsPerRun(1000, func() {
-		if err := src.Next(&p); err != nil {
-			t.Fatal(err)
+		defer src.Close()
+		var p Packet
+		for i := 0; i < 100; i++ { // warm up
+			if err := src.Next(&p); err != nil {
+				t.Fatal(err)
+			}
+		}
+		n := testing.AllocsPerRun(1000, func() {
+			if err := src.Next(&p); err != nil {
+				t.Fatal(err)
+			}
+		})
+		if n != 0 {
+			t.Errorf("Next allocates %v times per packet", n)
 		}
 	})
-	if n != 0 {
-		t.Errorf("Next allocates %v times per packet", n)
-	}
 }
 
 func BenchmarkReadPcap(b *testing.B) {
 	tcp4, _, _ := sampleFrames(b)
 	const perFile = 10000
 	file := pcapOf(tcp4, perFile)
-	b.ReportAllocs()
-	b.SetBytes(int64(len(file)) / perFile)
-	var p Packet
-	var src Source
-	rd := bytes.NewReader(file)
-	for i := 0; i < b.N; i++ {
-		if i%perFile == 0 {
-			rd.Reset(file)
-			var err error
-			if src, err = newSource(rd, "mem", 0, int64(len(file)), nil); err != nil {
-				b.Fatal(err)
+	path := writeTemp(b, "bench.pcap", file)
+	for _, mapped := range []bool{false, true} {
+		name := "stream"
+		if mapped {
+			name = "mmap"
+		}
+		b.Run(name, func(b *testing.B) {
+			defer func(old bool) { useMmap = old }(useMmap)
+			useMmap = mapped
+			b.ReportAllocs()
+			b.SetBytes(int64(len(file)) / perFile)
+			var p Packet
+			var src Source
+			for i := 0; i < b.N; i++ {
+				if i%perFile == 0 {
+					if src != nil {
+						src.Close()
+					}
+					var err error
+					if src, err = OpenFile(path, 0); err != nil {
+						b.Fatal(err)
+					}
+				}
+				if err := src.Next(&p); err != nil {
+					b.Fatal(err)
+				}
 			}
-		}
-		if err := src.Next(&p); err != nil {
-			b.Fatal(err)
-		}
+			src.Close()
+		})
 	}
 }
 

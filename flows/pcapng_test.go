@@ -107,7 +107,9 @@ func parseTS(t *testing.T, s string) float64 {
 	return f
 }
 
-func TestPcapngSections(t *testing.T) {
+func TestPcapngSections(t *testing.T) { forEachReader(t, testPcapngSections) }
+
+func testPcapngSections(t *testing.T) {
 	tcp4, arp, udp6 := sampleFrames(t)
 	raw4 := ser(t, inner4()...)
 	for _, order := range []byteOrder{binary.LittleEndian, binary.BigEndian} {
@@ -182,7 +184,9 @@ func TestPcapngSections(t *testing.T) {
 	}
 }
 
-func TestPcapngSnaplenOnSimpleBlocks(t *testing.T) {
+func TestPcapngSnaplenOnSimpleBlocks(t *testing.T) { forEachReader(t, testPcapngSnaplenOnSimpleBlocks) }
+
+func testPcapngSnaplenOnSimpleBlocks(t *testing.T) {
 	tcp4, _, _ := sampleFrames(t)
 	w := &ngWriter{order: binary.LittleEndian}
 	w.shb(1)
@@ -203,7 +207,9 @@ func TestPcapngSnaplenOnSimpleBlocks(t *testing.T) {
 	}
 }
 
-func TestPcapngErrors(t *testing.T) {
+func TestPcapngErrors(t *testing.T) { forEachReader(t, testPcapngErrors) }
+
+func testPcapngErrors(t *testing.T) {
 	tcp4, _, _ := sampleFrames(t)
 	base := func() *ngWriter {
 		w := &ngWriter{order: binary.LittleEndian}
@@ -332,7 +338,9 @@ func TestPcapngGzip(t *testing.T) {
 	}
 }
 
-func TestPcapngNotCapture(t *testing.T) {
+func TestPcapngNotCapture(t *testing.T) { forEachReader(t, testPcapngNotCapture) }
+
+func testPcapngNotCapture(t *testing.T) {
 	w := &ngWriter{order: binary.LittleEndian}
 	w.shb(1)
 	bad := append([]byte(nil), w.buf...)
@@ -378,7 +386,9 @@ func TestHostileLengthMemory(t *testing.T) {
 // FormatError after one packet, as tshark ("unknown SHB version 2.0") and
 // libpcap do. JoyfulJay's scapy reads all three packets; that costs one
 // reference flow and one packet of another (docs/PARITY.md).
-func TestPcapngCorpusUnknownVersion(t *testing.T) {
+func TestPcapngCorpusUnknownVersion(t *testing.T) { forEachReader(t, testPcapngCorpusUnknownVersion) }
+
+func testPcapngCorpusUnknownVersion(t *testing.T) {
 	dir := corpusDir(t)
 	for _, name := range []string{"le_test901.pcapng", "be_test901.pcapng"} {
 		t.Run(name, func(t *testing.T) {

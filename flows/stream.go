@@ -1,5 +1,7 @@
 package flows
 
+import "unsafe"
+
 // Stream is one direction of a TCP connection's payload, reassembled in
 // sequence order for the protocol parsers (TLS, SSH, DNS over TCP, HTTP/2).
 //
@@ -18,10 +20,24 @@ type Stream struct {
 	Full bool   // the byte budget was reached
 
 	started bool
-	start   uint32 // sequence number of Data[0]
-	next    uint32 // sequence number of the byte after Data
-	pending []segment
-	pendLen int
+	start   uint32    // sequence number of Data[0]
+	next    uint32    // sequence number of the byte after Data
+	q       *segQueue // early segments; allocated at the first one, kept when the flow is recycled
+}
+
+// segQueue holds the segments that arrived before a hole was filled.
+type segQueue struct {
+	segs []segment
+	n    int    // bytes in segs
+	buf  []byte // the segments' bytes, in arrival order (holes where segments left)
+}
+
+// pending returns the queued segments.
+func (s *Stream) pending() []segment {
+	if s.q == nil {
+		return nil
+	}
+	return s.q.segs
 }
 
 type segment struct {
@@ -65,13 +81,15 @@ func (s *Stream) Add(seq uint32, syn bool, data []byte, declared int, budget int
 	switch {
 	case off > 0:
 		// Early: hold it until the hole before it is filled.
-		if len(s.pending) >= maxPending || s.pendLen+len(data) > budget {
+		if s.q == nil {
+			s.q = new(segQueue)
+		}
+		if len(s.q.segs) >= maxPending || s.q.n+len(data) > budget {
 			s.Gap = true
 			s.dropPending()
 			return
 		}
-		s.pending = append(s.pending, segment{seq: seq, data: append([]byte(nil), data...), short: short})
-		s.pendLen += len(data)
+		s.hold(seq, data, short)
 		return
 	case off < 0:
 		// Retransmission or overlap: keep only the new bytes, except that
@@ -142,16 +160,17 @@ func (s *Stream) appendData(data []byte, budget int) {
 
 // drain moves queued segments that now fit onto Data.
 func (s *Stream) drain(budget int) {
-	for moved := true; moved && !s.Done() && len(s.pending) > 0; {
+	q := s.q
+	for moved := true; moved && !s.Done() && len(s.pending()) > 0; {
 		moved = false
-		for i := 0; i < len(s.pending); i++ {
-			sg := s.pending[i]
+		for i := 0; i < len(q.segs); i++ {
+			sg := q.segs[i]
 			off := int32(sg.seq - s.next)
 			if off > 0 {
 				continue
 			}
-			s.pending = append(s.pending[:i], s.pending[i+1:]...)
-			s.pendLen -= len(sg.data)
+			q.segs = append(q.segs[:i], q.segs[i+1:]...)
+			q.n -= len(sg.data)
 			if skip := int(-off); skip < len(sg.data) {
 				s.appendData(sg.data[skip:], budget)
 				if sg.short {
@@ -159,20 +178,52 @@ func (s *Stream) drain(budget int) {
 					s.dropPending()
 				}
 			}
+			if len(q.segs) == 0 {
+				q.buf = q.buf[:0] // sg.data, in buf, was copied
+			}
 			moved = true
 			break
 		}
 	}
 }
 
+// hold queues an early segment, copying its bytes into the queue's buffer.
+// When the buffer has no room at its end, the queued segments are first
+// moved together to its start (or to a larger buffer): it never holds more
+// than twice the budget.
+func (s *Stream) hold(seq uint32, data []byte, short bool) {
+	q := s.q
+	if len(q.buf)+len(data) > cap(q.buf) {
+		need := q.n + len(data)
+		nb := q.buf[:0]
+		if cap(nb) < need {
+			nb = make([]byte, 0, max(2*cap(q.buf), need, 1024))
+		}
+		off := 0
+		for k := range q.segs {
+			g := &q.segs[k]
+			l := copy(nb[off:off+len(g.data)], g.data)
+			g.data = nb[off : off+l : off+l]
+			off += l
+		}
+		q.buf = nb[:off]
+	}
+	start := len(q.buf)
+	q.buf = append(q.buf, data...)
+	q.segs = append(q.segs, segment{seq: seq, data: q.buf[start:len(q.buf):len(q.buf)], short: short})
+	q.n += len(data)
+}
+
 func (s *Stream) dropPending() {
-	s.pending = nil
-	s.pendLen = 0
+	if q := s.q; q != nil {
+		clear(q.segs)
+		q.segs, q.n, q.buf = q.segs[:0], 0, q.buf[:0]
+	}
 }
 
 // Finish ends the stream: segments still waiting for a hole mean a gap.
 func (s *Stream) Finish() {
-	if len(s.pending) > 0 {
+	if len(s.pending()) > 0 {
 		s.Gap = true
 		s.dropPending()
 	}
@@ -189,7 +240,7 @@ type Datagram struct {
 type AppData struct {
 	Stream    [2]Stream     // TCP payload, [0] from the initiator, [1] from the responder
 	Datagrams [2][]Datagram // first datagrams of each direction (UDP and other protocols)
-	dgBytes   [2]int
+	dgBuf     [2][]byte     // the bytes of Datagrams[d], back to back
 }
 
 // MaxDatagrams is the number of datagrams kept per direction.
@@ -210,12 +261,29 @@ func (d *AppData) add(p *Packet, index int, fwd bool, budget int) int {
 		d.Stream[i].Add(p.Seq, p.TCPFlags&SYN != 0, p.Payload, p.PayloadLen, budget)
 		return len(d.Stream[i].Data) - before
 	}
-	if len(p.Payload) == 0 || len(d.Datagrams[i]) >= MaxDatagrams || d.dgBytes[i]+len(p.Payload) > budget {
+	n := len(p.Payload)
+	buf := d.dgBuf[i]
+	if n == 0 || len(d.Datagrams[i]) >= MaxDatagrams || len(buf)+n > budget {
 		return 0
 	}
-	d.Datagrams[i] = append(d.Datagrams[i], Datagram{Data: append([]byte(nil), p.Payload...), Index: index, TS: p.TS})
-	d.dgBytes[i] += len(p.Payload)
-	return len(p.Payload)
+	if len(buf)+n > cap(buf) {
+		// A larger buffer: the kept datagrams move along.
+		nb := make([]byte, len(buf), min(max(2*cap(buf), len(buf)+n, 512), budget))
+		copy(nb, buf)
+		off := 0
+		for k := range d.Datagrams[i] {
+			g := &d.Datagrams[i][k]
+			l := len(g.Data)
+			g.Data = nb[off : off+l : off+l]
+			off += l
+		}
+		buf = nb
+	}
+	start := len(buf)
+	buf = append(buf, p.Payload...)
+	d.dgBuf[i] = buf
+	d.Datagrams[i] = append(d.Datagrams[i], Datagram{Data: buf[start:len(buf):len(buf)], Index: index, TS: p.TS})
+	return n
 }
 
 func (d *AppData) finish() {
@@ -223,10 +291,30 @@ func (d *AppData) finish() {
 	d.Stream[1].Finish()
 }
 
+// reset empties d for a new flow, keeping its buffers.
 func (d *AppData) reset() {
 	for i := range d.Stream {
-		d.Stream[i] = Stream{Data: d.Stream[i].Data[:0]}
+		s := &d.Stream[i]
+		s.dropPending()
+		*s = Stream{Data: s.Data[:0], q: s.q}
+		clear(d.Datagrams[i]) // no stale slices of the buffer
 		d.Datagrams[i] = d.Datagrams[i][:0]
-		d.dgBytes[i] = 0
+		d.dgBuf[i] = d.dgBuf[i][:0]
 	}
 }
+
+// bufBytes is the capacity of d's buffers, in bytes.
+func (d *AppData) bufBytes() int {
+	n := 0
+	for i := range d.Stream {
+		s := &d.Stream[i]
+		n += cap(s.Data) + cap(d.Datagrams[i])*int(unsafe.Sizeof(Datagram{})) + cap(d.dgBuf[i])
+		if s.q != nil {
+			n += int(unsafe.Sizeof(segQueue{})) + cap(s.q.segs)*int(unsafe.Sizeof(segment{})) + cap(s.q.buf)
+		}
+	}
+	return n
+}
+
+// dropBuffers lets d's buffers go.
+func (d *AppData) dropBuffers() { *d = AppData{} }

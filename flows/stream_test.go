@@ -1,6 +1,8 @@
 package flows
 
 import (
+	"bytes"
+	"math/rand/v2"
 	"testing"
 )
 
@@ -55,8 +57,8 @@ func TestStreamPendingBounded(t *testing.T) {
 	for i := 0; i < 1000; i++ {
 		s.Add(uint32(10+i*2), false, []byte("x"), 1, 1<<20) // every one leaves a hole
 	}
-	if !s.Gap || len(s.pending) != 0 || string(s.Data) != "a" {
-		t.Errorf("gap %v, pending %d, data %q; want a gap, nothing pending, %q", s.Gap, len(s.pending), s.Data, "a")
+	if !s.Gap || len(s.pending()) != 0 || string(s.Data) != "a" {
+		t.Errorf("gap %v, pending %d, data %q; want a gap, nothing pending, %q", s.Gap, len(s.pending()), s.Data, "a")
 	}
 }
 
@@ -84,10 +86,52 @@ func FuzzStream(f *testing.F) {
 			}
 			s.Add(seq, syn, b[:n], declared, budget)
 			b = b[n:]
-			if len(s.Data) > budget || len(s.pending) > maxPending {
-				t.Fatalf("data %d (budget %d), pending %d", len(s.Data), budget, len(s.pending))
+			if len(s.Data) > budget || len(s.pending()) > maxPending {
+				t.Fatalf("data %d (budget %d), pending %d", len(s.Data), budget, len(s.pending()))
 			}
 		}
 		s.Finish()
 	})
+}
+
+// TestStreamReorder sends a stream's segments after its SYN in random order
+// (with repeats) and checks that reassembly gives back the stream, while
+// the queue's buffer stays within twice the bytes it may hold.
+func TestStreamReorder(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for round := 0; round < 300; round++ {
+		n := 1 + rng.IntN(maxPending)
+		var want []byte
+		type sg struct {
+			seq  uint32
+			data []byte
+		}
+		isn := rng.Uint32()
+		var segs []sg
+		for i := 0; i < n; i++ {
+			d := make([]byte, 1+rng.IntN(40))
+			for j := range d {
+				d[j] = byte(rng.IntN(256)) | 1
+			}
+			segs = append(segs, sg{isn + 1 + uint32(len(want)), d})
+			want = append(want, d...)
+		}
+		order := rng.Perm(n)
+		for i := 0; i < n/3; i++ {
+			order = append(order, rng.IntN(n)) // retransmissions
+		}
+		var s Stream
+		s.Add(isn, true, nil, 0, 1<<20)
+		for _, i := range order {
+			s.Add(segs[i].seq, false, segs[i].data, len(segs[i].data), 1<<20)
+			if s.q != nil && cap(s.q.buf) > max(2*len(want), 1024) {
+				t.Fatalf("round %d: queue buffer %d bytes for a %d-byte stream", round, cap(s.q.buf), len(want))
+			}
+		}
+		s.Finish()
+		if !bytes.Equal(s.Data, want) || s.Gap || len(s.pending()) != 0 {
+			t.Fatalf("round %d (%d segments, order %v): got %d bytes gap %v pending %d, want %d bytes",
+				round, n, order, len(s.Data), s.Gap, len(s.pending()), len(want))
+		}
+	}
 }

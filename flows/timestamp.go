@@ -35,9 +35,10 @@ func decimalTS(sec int64, frac uint64, digits int) (ts float64, s, ns int64) {
 		digits = maxTSDigits
 	}
 	if digits < len(pow10u) {
-		unit := pow10u[digits]
-		sec += int64(frac / unit)
-		frac %= unit
+		if unit := pow10u[digits]; frac >= unit { // rare: skip the division
+			sec += int64(frac / unit)
+			frac %= unit
+		}
 	}
 	// Nanoseconds within the second (truncated).
 	switch {
