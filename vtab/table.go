@@ -212,6 +212,13 @@ var args = []argDef{
 			o.cfg.MaxSequenceLength = int(n)
 			return err
 		}},
+	{"max_packet_records", schema.Int, "per-packet records one flow keeps (0 = no cap); statistics over packets beyond it are not exact (docs/MEMORY.md)",
+		func(o *options) schema.Value { return schema.IntV(int64(o.cfg.MaxPacketRecords)) },
+		func(o *options, v schema.Value) error {
+			n, err := asInt(v, "max_packet_records")
+			o.cfg.MaxPacketRecords = int(n)
+			return err
+		}},
 }
 
 // ArgNames returns the argument columns in positional order.

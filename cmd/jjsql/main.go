@@ -118,6 +118,7 @@ func run(argv []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs.IntVar(&d.EntropySampleBytes, "entropy-sample-bytes", d.EntropySampleBytes, "per-direction payload budget of the entropy features")
 	fs.BoolVar(&d.ConnectionUsePorts, "connection-use-ports", d.ConnectionUsePorts, "connection features: graph nodes are address:port instead of address")
 	fs.IntVar(&d.MaxSequenceLength, "max-sequence-length", d.MaxSequenceLength, "packets in the per-packet sequence columns")
+	fs.IntVar(&d.MaxPacketRecords, "max-packet-records", d.MaxPacketRecords, "per-packet records one flow keeps (0 = no cap): bounds the memory of very long flows; statistics over packets beyond it are not exact")
 	env.Options = map[string]bool{}
 	for _, o := range []struct{ opt, help string }{
 		{extractors.OptRawSequences, "show the per-packet sequence columns (iat_sequence, timestamp_sequence, pkt_len_sequence, direction_sequence) in SELECT *"},

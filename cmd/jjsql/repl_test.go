@@ -396,12 +396,13 @@ func TestREPLScript(t *testing.T) {
 		"wrote 3 rows to "+filepath.Join(dir, "ports.tsv"),
 		"wrote "+filepath.Join(dir, "flows.parquet"),
 		"504",
-		"CREATE TABLE packets(  -- table function: packets(path, flow_timeout, terminate_on_fin_rst, max_concurrent_flows, flow_eviction_strategy, sampling_rate, sampling_seed, anonymize_ips, anonymization_salt, burst_threshold_ms, entropy_sample_bytes, connection_use_ports, max_sequence_length)",
+		"CREATE TABLE packets(  -- table function: packets(path, flow_timeout, terminate_on_fin_rst, max_concurrent_flows, flow_eviction_strategy, sampling_rate, sampling_seed, anonymize_ips, anonymization_salt, burst_threshold_ms, entropy_sample_bytes, connection_use_ports, max_sequence_length, max_packet_records)",
 		"  src_ip TEXT,",
 		"  payload BLOB,",
 		"  path TEXT HIDDEN,  -- argument 1: capture file, glob or directory",
 		"  flow_timeout REAL HIDDEN,  -- argument 2: idle timeout in seconds",
-		"  max_sequence_length INTEGER HIDDEN  -- argument 13: packets in the per-packet sequence columns",
+		"  max_sequence_length INTEGER HIDDEN,  -- argument 13: packets in the per-packet sequence columns",
+		"  max_packet_records INTEGER HIDDEN  -- argument 14: per-packet records one flow keeps (0 = no cap); statistics over packets beyond it are not exact (docs/MEMORY.md)",
 		");",
 	)
 	if strings.Contains(out, "count(*)\n") {
