@@ -2,6 +2,7 @@ package flows
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"sort"
 	"unsafe"
@@ -26,8 +27,11 @@ type Assembler struct {
 	table flowTable
 
 	lru flowList // open flows by last activity (oldest first)
-	ord flowList // open flows by creation
-	clo flowList // closing flows by close time
+	// clock is the latest capture time seen (AddAt's now, or the packets'
+	// own times): it never moves back.
+	clock float64
+	ord   flowList // open flows by creation
+	clo   flowList // closing flows by close time
 
 	done  []*Flow
 	doneI int
@@ -95,7 +99,8 @@ func (c *Config) Validate() error {
 // cfg must be valid.
 func NewAssembler(cfg Config, needs Needs) *Assembler {
 	a := &Assembler{cfg: cfg, needs: needs, table: newFlowTable(rand.Uint64()),
-		lru: flowList{which: listLRU}, ord: flowList{which: listOrder}, clo: flowList{which: listClosing}}
+		lru: flowList{which: listLRU}, ord: flowList{which: listOrder}, clo: flowList{which: listClosing},
+		clock: math.Inf(-1)}
 	a.sampler = NewSampler(cfg)
 	return a
 }
@@ -121,8 +126,14 @@ func (a *Assembler) AddAt(p *Packet, now float64) (*Flow, bool) {
 	if p.IsFragment {
 		a.fragments(p)
 	}
-	now = max(now, p.TS)
-	if c, l := a.clo.head, a.lru.head; c != nil && now-c.closeAt > a.cfg.CloseGrace || l != nil && now-l.Last > a.cfg.FlowTimeout {
+	// The clock only moves forward: a packet stamped earlier than one
+	// before it (a capture merged out of order, a block without a time)
+	// does not turn the clock back. Expiry compares the clock with the
+	// clock of each flow's last packet, so the flows that expire do not
+	// depend on which other flows this assembler holds (a sharded scan).
+	a.clock = max(a.clock, now, p.TS)
+	now = a.clock
+	if c, l := a.clo.head, a.lru.head; c != nil && now-c.closeAt > a.cfg.CloseGrace || l != nil && now-l.lastClock > a.cfg.FlowTimeout {
 		a.expire(now)
 	}
 
@@ -199,6 +210,7 @@ func (a *Assembler) update(f *Flow, p *Packet, fwd bool) {
 		f.PacketsFwd++
 	}
 	f.Last = p.TS
+	f.lastClock = a.clock
 	if a.lru.tail != f {
 		a.lru.remove(f)
 		a.lru.push(f)
@@ -233,7 +245,7 @@ func (a *Assembler) tcpClose(f *Flow, p *Packet, fwd bool) {
 			want = f.finSeqBwd
 		}
 		if int32(p.Ack-want) >= 0 {
-			a.startClosing(f, p.TS)
+			a.startClosing(f, a.clock)
 		}
 	}
 }
@@ -429,7 +441,7 @@ func (a *Assembler) expire(now float64) {
 	for f := a.clo.head; f != nil && now-f.closeAt > a.cfg.CloseGrace; f = a.clo.head {
 		a.finish(f, EndClosed)
 	}
-	for f := a.lru.head; f != nil && now-f.Last > a.cfg.FlowTimeout; f = a.lru.head {
+	for f := a.lru.head; f != nil && now-f.lastClock > a.cfg.FlowTimeout; f = a.lru.head {
 		a.finish(f, EndIdle)
 	}
 }

@@ -148,7 +148,8 @@ type Flow struct {
 	finSeqFwd  uint32 // sequence number just after the initiator's FIN
 	finSeqBwd  uint32
 	closing    bool    // the connection has ended; late packets still join until closeAt+grace
-	closeAt    float64 // time the flow entered the closing state
+	closeAt    float64 // assembler clock when the flow entered the closing state
+	lastClock  float64 // assembler clock at the flow's latest packet (idle expiry)
 	EndReason  EndReason
 	firstIndex uint64
 }
