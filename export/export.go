@@ -281,6 +281,9 @@ func removeTemp(tmp string) {
 	for _, suffix := range []string{"", ".wal", "-journal", "-wal", "-shm"} {
 		os.Remove(tmp + suffix)
 	}
+	// DuckDB's COPY writes "tmp_<name>" beside the target and renames it
+	// when done; an interrupted COPY can leave it.
+	os.Remove(filepath.Join(filepath.Dir(tmp), "tmp_"+filepath.Base(tmp)))
 }
 
 // ctxErr prefers the context's error (an interrupted export) to the error
