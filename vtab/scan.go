@@ -4,6 +4,7 @@ import (
 	"container/heap"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"io"
 	"math"
 	"runtime"
@@ -217,6 +218,15 @@ func (s *flowScan) keepsPayload() bool {
 func (s *flowScan) read() {
 	defer s.wg.Done()
 	defer func() {
+		// A panic while reading (a bug in a decoder) ends the scan with an
+		// error naming it, instead of ending the process.
+		if r := recover(); r != nil {
+			s.mu.Lock()
+			s.err = fmt.Errorf("flows: internal error while reading: %v", r)
+			s.mu.Unlock()
+		}
+	}()
+	defer func() {
 		for _, c := range s.toWorker {
 			close(c)
 		}
@@ -370,13 +380,7 @@ func (s *flowScan) compute(f *flows.Flow, calls []uint64, scratch []schema.Value
 		out := scratch[off : off+len(g.Features)]
 		off += len(g.Features)
 		calls[g.Index()]++
-		var err error
-		if g.ComputeCross != nil {
-			err = g.ComputeCross(f, &s.cfg, s.cross, out)
-		} else {
-			err = g.Compute(f, &s.cfg, out)
-		}
-		if err != nil {
+		if err := s.computeGroup(g, f, out); err != nil {
 			for j := range out {
 				out[j] = schema.NullV()
 			}
@@ -405,6 +409,21 @@ func (s *flowScan) compute(f *flows.Flow, calls []uint64, scratch []schema.Value
 		}
 	}
 	return r
+}
+
+// computeGroup runs one group on f. A panic in a group (a bug) becomes
+// that group's error: its cells are NULL and a warning names the flow, the
+// scan goes on.
+func (s *flowScan) computeGroup(g *extractors.Group, f *flows.Flow, out []schema.Value) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("internal error: %v", r)
+		}
+	}()
+	if g.ComputeCross != nil {
+		return g.ComputeCross(f, &s.cfg, s.cross, out)
+	}
+	return g.Compute(f, &s.cfg, out)
 }
 
 // next returns the next row in UID order; ok is false at the end.
