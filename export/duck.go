@@ -382,7 +382,7 @@ func appendRows(ctx context.Context, conn *sql.Conn, open func(context.Context) 
 	}
 	var defs []string
 	for _, c := range tr.cols {
-		defs = append(defs, quoteIdent(c.name)+" "+duckType(c.typ))
+		defs = append(defs, quoteIdent(c.name)+" "+vduck.TypeName(c.typ))
 	}
 	if _, err := conn.ExecContext(ctx, "CREATE TABLE "+outAlias+".main."+quoteIdent(table)+" ("+strings.Join(defs, ", ")+")"); err != nil {
 		return fmt.Errorf("export: %w", err)

@@ -15,6 +15,7 @@ import (
 	"github.com/jjsql/jjsql/output"
 	"github.com/jjsql/jjsql/schema"
 	"github.com/jjsql/jjsql/vtab"
+	vduck "github.com/jjsql/jjsql/vtab/duckdb"
 )
 
 // column is one result column with the type it is written as. typ is
@@ -23,21 +24,6 @@ type column struct {
 	name string
 	typ  schema.Type
 	from string // where the type came from, for messages
-}
-
-// duckType returns the DuckDB type of a column.
-func duckType(t schema.Type) string {
-	switch t {
-	case schema.Bool:
-		return "BOOLEAN"
-	case schema.Int:
-		return "BIGINT"
-	case schema.Real:
-		return "DOUBLE"
-	case schema.Blob:
-		return "BLOB"
-	}
-	return "VARCHAR"
 }
 
 // sqliteType returns the declared type of a column in a SQLite file ("" for
@@ -278,7 +264,7 @@ func convert(c *column, v any) (any, error) {
 		}
 	}
 	return nil, fmt.Errorf("export: column %s is %s (%s), but a row holds %s; CAST the column in the query",
-		c.name, duckType(c.typ), c.from, describe(v))
+		c.name, vduck.TypeName(c.typ), c.from, describe(v))
 }
 
 func describe(v any) string {

@@ -537,7 +537,7 @@ func (s *shell) export(file, q string) bool {
 		s.errorf("no query to export: run one first, or give it: .export FILE SELECT ...")
 		return false
 	}
-	stmts, rest := splitComplete(q + ";")
+	stmts, rest := SplitComplete(q + ";")
 	if len(stmts) != 1 || rest != "" {
 		s.errorf(".export takes one statement")
 		return false

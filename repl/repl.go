@@ -256,7 +256,7 @@ func (s *shell) feed(line string, pending *string, history bool) (bool, int) {
 	} else {
 		*pending += "\n" + line
 	}
-	stmts, rest := splitComplete(*pending)
+	stmts, rest := SplitComplete(*pending)
 	if len(stmts) == 0 {
 		return false, 0
 	}

@@ -31,9 +31,9 @@ func TestSplitComplete(t *testing.T) {
 		{";;  ;", nil, ""},
 	} {
 		t.Run(tc.in, func(t *testing.T) {
-			stmts, rest := splitComplete(tc.in)
+			stmts, rest := SplitComplete(tc.in)
 			if !reflect.DeepEqual(stmts, tc.stmts) || rest != tc.rest {
-				t.Errorf("splitComplete(%q) = %q, %q; want %q, %q", tc.in, stmts, rest, tc.stmts, tc.rest)
+				t.Errorf("SplitComplete(%q) = %q, %q; want %q, %q", tc.in, stmts, rest, tc.stmts, tc.rest)
 			}
 		})
 	}

@@ -2,12 +2,12 @@ package repl
 
 import "strings"
 
-// splitComplete cuts the complete statements off the front of text: those
+// SplitComplete cuts the complete statements off the front of text: those
 // ended by a semicolon outside quotes, bracketed or backquoted identifiers
 // and comments. rest is what follows the last of them, "" when it holds only
 // white space and comments. (A CREATE TRIGGER body, whose statements end in
 // semicolons too, is not recognised.)
-func splitComplete(text string) (stmts []string, rest string) {
+func SplitComplete(text string) (stmts []string, rest string) {
 	start := 0
 	for i := 0; i < len(text); i++ {
 		switch c := text[i]; c {
