@@ -287,15 +287,26 @@ func computeConnection(f *flows.Flow, cfg *flows.Config, x *CrossFlow, out []sch
 	if x == nil {
 		return fmt.Errorf("extractors: connection: no cross-flow state (the scan skipped its first pass)")
 	}
+	e := CrossEntry{port: f.RespPort}
+	e.src, e.dst = x.conn.nodeKeys(f)
+	return x.Values(&e, out)
+}
+
+// Values fills out with the connection group's values of the flow whose
+// Entry is e (only its endpoints and responder port are read). Call it after
+// Finish; it only reads the graph, so calls may run concurrently.
+func (x *CrossFlow) Values(e *CrossEntry, out []schema.Value) error {
+	if len(out) != 23 {
+		return fmt.Errorf("extractors: connection: %d output cells, want 23", len(out))
+	}
 	g := x.conn
-	sk, dk := g.nodeKeys(f)
-	s, okS := g.ids[sk]
-	d, okD := g.ids[dk]
+	s, okS := g.ids[e.src]
+	d, okD := g.ids[e.dst]
 	if !okS || !okD {
-		// A flow phase one did not see (cannot happen with a re-readable
-		// input); give the defaults.
-		for i := range out {
-			out[i] = schema.IntV(0)
+		// A flow the first pass did not see (cannot happen with a
+		// re-readable input): the defaults.
+		for i, ft := range Lookup("connection").Features {
+			out[i] = ft.DefaultValue()
 		}
 		return nil
 	}
@@ -313,7 +324,7 @@ func computeConnection(f *flows.Flow, cfg *flows.Config, x *CrossFlow, out []sch
 		schema.IntV(g.outDeg[s]), // conn_src_unique_dsts
 		schema.IntV(g.inDeg[d]),  // conn_dst_unique_srcs
 		schema.IntV(g.edges[connEdge{s, d}]),
-		schema.IntV(g.portFl[connPortKey{s, d, f.RespPort}]),
+		schema.IntV(g.portFl[connPortKey{s, d, e.port}]),
 		schema.IntV(ns.outFlows),
 		schema.IntV(nd.inFlows),
 		schema.IntV(ns.outPkts),

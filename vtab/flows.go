@@ -143,20 +143,22 @@ func (t *FlowsTable) crossPass(o options, plan extractors.Plan) (*extractors.Cro
 		}
 		x.AddEntry(*r.entry)
 	}
-	x.Finish()
+	// Finish runs beside the second pass (newFlowScan).
 	return x, nil
 }
 
 type flowCursor struct {
-	t      *FlowsTable
-	o      options
-	in     *input
-	scan   *flowScan
-	row    scanRow
-	has    bool
-	rowid  int64
-	closed bool
-	warned map[int]bool
+	t        *FlowsTable
+	cross    []schema.Value // the current row's cross-flow values (computed on first read)
+	hasCross bool
+	o        options
+	in       *input
+	scan     *flowScan
+	row      scanRow
+	has      bool
+	rowid    int64
+	closed   bool
+	warned   map[int]bool
 }
 
 // Next implements Cursor.
@@ -165,6 +167,7 @@ func (c *flowCursor) Next() (bool, error) {
 		c.scan.recycle(c.row)
 		c.has = false
 	}
+	c.hasCross = false
 	r, ok, err := c.scan.next()
 	if !ok {
 		return false, err
@@ -192,6 +195,12 @@ func (c *flowCursor) Column(i int) schema.Value {
 				c.t.env.warn("flows: column %s was not planned for this scan", extractors.Columns()[fi].Name)
 			}
 			return schema.NullV()
+		}
+		if s := c.scan; s.crossOff >= 0 && pos >= s.crossOff && pos < s.crossOff+s.crossLen {
+			if c.cross == nil {
+				c.cross = make([]schema.Value, s.crossLen)
+			}
+			return s.crossValues(&c.row, c.cross, &c.hasCross)[pos-s.crossOff]
 		}
 		return c.row.value(pos, c.scan.colType[pos])
 	}
@@ -223,6 +232,9 @@ func (c *flowCursor) Close() error {
 			if n > 0 {
 				st.ComputeCalls[extractors.Groups()[i].ID] = n
 			}
+		}
+		if s.crossCalls > 0 {
+			st.ComputeCalls[s.crossGroup.ID] += uint64(s.crossCalls)
 		}
 		c.t.env.OnScanEnd(st)
 	}

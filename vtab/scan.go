@@ -86,12 +86,19 @@ type scanResult struct {
 
 // flowScan is the running scan of one flowCursor.
 type flowScan struct {
-	t       *FlowsTable
-	cfg     flows.Config
-	plan    extractors.Plan
-	cross   *extractors.CrossFlow
-	in      *input
-	workers int
+	t     *FlowsTable
+	cfg   flows.Config
+	plan  extractors.Plan
+	cross *extractors.CrossFlow
+	// crossDone is closed when cross.Finish has run (in its own goroutine,
+	// while the second pass reads the input); the cross-flow group's
+	// values are computed by the cursor, from each row's entry, after it.
+	crossDone  chan struct{}
+	crossOff   int // first cell of the cross-flow group in a row (-1: not planned)
+	crossGroup *extractors.Group
+	crossLen   int
+	in         *input
+	workers    int
 
 	entries *extractors.CrossFlow // set for the first pass of a cross-flow scan: rows carry entries, no values
 	planned []*extractors.Group   // groups to compute, in registry order
@@ -111,9 +118,10 @@ type flowScan struct {
 	calls []uint64 // per group index
 
 	// merge state (cursor goroutine only)
-	bounds []uint64
-	ready  rowHeap
-	live   int // workers not done
+	bounds     []uint64
+	ready      rowHeap
+	live       int // workers not done
+	crossCalls int // rows whose cross-flow values the cursor computed
 	// maxReady is the most finished rows that waited at once for an
 	// earlier flow to end (ScanStats.RowsWaiting).
 	maxReady int
@@ -142,7 +150,7 @@ func newFlowScan(t *FlowsTable, o options, plan extractors.Plan, cross *extracto
 // newFlowScanWith is newFlowScan for the first pass of a cross-flow scan
 // when entries is set: each row then carries the flow's entries.Entry.
 func newFlowScanWith(t *FlowsTable, o options, plan extractors.Plan, cross *extractors.CrossFlow, in *input, entries *extractors.CrossFlow) *flowScan {
-	s := &flowScan{t: t, cfg: o.cfg, plan: plan, cross: cross, in: in, workers: scanWorkers(t.env, &o.cfg), entries: entries}
+	s := &flowScan{t: t, cfg: o.cfg, plan: plan, cross: cross, in: in, workers: scanWorkers(t.env, &o.cfg), entries: entries, crossOff: -1}
 	gs := extractors.Groups()
 	s.calls = make([]uint64, len(gs))
 	s.colPos = make([]int, t.nFeat)
@@ -154,11 +162,21 @@ func newFlowScanWith(t *FlowsTable, o options, plan extractors.Plan, cross *extr
 			continue
 		}
 		s.planned = append(s.planned, g)
+		if g.CrossFlow() {
+			s.crossOff, s.crossLen, s.crossGroup = s.width, len(g.Features), g
+		}
 		for j, f := range g.Features {
 			s.colPos[g.Offset()+j] = s.width + j
 			s.colType = append(s.colType, f.Type)
 		}
 		s.width += len(g.Features)
+	}
+	if cross != nil {
+		s.crossDone = make(chan struct{})
+		go func() {
+			cross.Finish()
+			close(s.crossDone)
+		}()
 	}
 	n := s.workers
 	s.toWorker = make([]chan *pktBatch, n)
@@ -379,6 +397,15 @@ func (s *flowScan) compute(f *flows.Flow, calls []uint64, scratch []schema.Value
 	for _, g := range s.planned {
 		out := scratch[off : off+len(g.Features)]
 		off += len(g.Features)
+		if g.CrossFlow() {
+			// Computed by the cursor once the graph is finished (crossRow).
+			e := s.cross.Entry(f)
+			r.entry = &e
+			for j := range out {
+				out[j] = schema.Zero(s.colType[off-len(g.Features)+j])
+			}
+			continue
+		}
 		calls[g.Index()]++
 		if err := s.computeGroup(g, f, out); err != nil {
 			for j := range out {
@@ -426,6 +453,25 @@ func (s *flowScan) computeGroup(g *extractors.Group, f *flows.Flow, out []schema
 	return g.Compute(f, &s.cfg, out)
 }
 
+// crossValues returns the cross-flow group's values of row r (computed on
+// first use per row into vals), waiting for the graph the first time.
+func (s *flowScan) crossValues(r *scanRow, vals []schema.Value, have *bool) []schema.Value {
+	if *have {
+		return vals
+	}
+	*have = true
+	<-s.crossDone
+	g := s.crossGroup
+	s.crossCalls++
+	if err := s.cross.Values(r.entry, vals); err != nil {
+		for j := range vals {
+			vals[j] = schema.NullV()
+		}
+		s.t.env.warn("flows: group %s failed on flow %d: %v", g.ID, r.uid, err)
+	}
+	return vals
+}
+
 // next returns the next row in UID order; ok is false at the end.
 func (s *flowScan) next() (scanRow, bool, error) {
 	for {
@@ -435,17 +481,40 @@ func (s *flowScan) next() (scanRow, bool, error) {
 		if errors.Is(err, ErrInterrupted) {
 			return scanRow{}, false, err
 		}
-		if len(s.ready) > 0 && s.ready[0].uid < s.minBound() {
+		// While the graph of a cross-flow scan is being finished, the rows'
+		// other groups are computed ahead (their values wait, packed).
+		finishing := false
+		if s.crossDone != nil {
+			select {
+			case <-s.crossDone:
+			default:
+				finishing = true
+			}
+		}
+		if !finishing && len(s.ready) > 0 && s.ready[0].uid < s.minBound() {
 			return heap.Pop(&s.ready).(scanRow), true, nil
 		}
 		if s.live == 0 {
+			if finishing {
+				<-s.crossDone
+				continue
+			}
 			s.wg.Wait()
 			s.mu.Lock()
 			err := s.err
 			s.mu.Unlock()
 			return scanRow{}, false, err
 		}
-		r := <-s.results
+		var r scanResult
+		if finishing {
+			select {
+			case r = <-s.results:
+			case <-s.crossDone:
+				continue
+			}
+		} else {
+			r = <-s.results
+		}
 		for _, row := range r.rows {
 			heap.Push(&s.ready, row)
 		}
@@ -482,6 +551,8 @@ func (s *flowScan) close() {
 		return
 	}
 	s.closed = true
+	// A graph still being finished is left to its goroutine: it touches
+	// only the cross-flow state, which nothing else uses after this.
 	// Every goroutine sends under a select on stop, and the reader closes
 	// the workers' channels when it leaves, so all of them return.
 	close(s.stop)
