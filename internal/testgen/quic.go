@@ -4,13 +4,13 @@ import (
 	"context"
 	"crypto/aes"
 	"crypto/cipher"
-	"crypto/hkdf"
-	"crypto/sha256"
 	"crypto/tls"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/jjsql/jjsql/proto/quic"
 )
 
 // QUIC version 1 (RFC 9000) packets with Initial protection (RFC 9001
@@ -21,12 +21,6 @@ import (
 
 // QUICVersion1 is the version number of QUIC v1.
 const QUICVersion1 = 0x00000001
-
-// quicV1Salt is initial_salt of RFC 9001 section 5.2.
-var quicV1Salt = []byte{
-	0x38, 0x76, 0x2c, 0xf7, 0xf5, 0x59, 0x34, 0xb3, 0x4d, 0x17,
-	0x9a, 0xe6, 0xa4, 0xc8, 0x0c, 0xad, 0xcc, 0xbb, 0x7f, 0x0a,
-}
 
 // QUIC long-header packet types of version 1 (RFC 9000 section 17.2).
 const (
@@ -43,32 +37,11 @@ type QUICKeys struct {
 	hp   cipher.Block
 }
 
-// hkdfExpandLabel is HKDF-Expand-Label of TLS 1.3 (RFC 8446 section 7.1)
-// with an empty context, over SHA-256.
-func hkdfExpandLabel(secret []byte, label string, n int) ([]byte, error) {
-	full := "tls13 " + label
-	info := make([]byte, 0, 4+len(full))
-	info = binary.BigEndian.AppendUint16(info, uint16(n))
-	info = append(info, byte(len(full)))
-	info = append(info, full...)
-	info = append(info, 0)
-	return hkdf.Expand(sha256.New, secret, string(info), n)
-}
-
 // QUICInitialSecrets returns the client and server Initial secrets of QUIC
-// v1 for the client's first Destination Connection ID.
+// v1 for the client's first Destination Connection ID (proto/quic's
+// derivation; the generator seals with them).
 func QUICInitialSecrets(dcid []byte) (client, server []byte, err error) {
-	initial, err := hkdf.Extract(sha256.New, dcid, quicV1Salt)
-	if err != nil {
-		return nil, nil, err
-	}
-	if client, err = hkdfExpandLabel(initial, "client in", 32); err != nil {
-		return nil, nil, err
-	}
-	if server, err = hkdfExpandLabel(initial, "server in", 32); err != nil {
-		return nil, nil, err
-	}
-	return client, server, nil
+	return quic.InitialSecrets(1, dcid)
 }
 
 // QUICInitialKeys returns the Initial packet protection keys of the client
@@ -83,18 +56,9 @@ func QUICInitialKeys(dcid []byte, server bool) (*QUICKeys, error) {
 	if server {
 		secret = s
 	}
-	key, err := hkdfExpandLabel(secret, "quic key", 16)
-	if err != nil {
-		return nil, fmt.Errorf("testgen: quic keys: %w", err)
-	}
-	iv, err := hkdfExpandLabel(secret, "quic iv", 12)
-	if err != nil {
-		return nil, fmt.Errorf("testgen: quic keys: %w", err)
-	}
-	hpKey, err := hkdfExpandLabel(secret, "quic hp", 16)
-	if err != nil {
-		return nil, fmt.Errorf("testgen: quic keys: %w", err)
-	}
+	key := quic.ExpandLabel(secret, "quic key", 16)
+	iv := quic.ExpandLabel(secret, "quic iv", 12)
+	hpKey := quic.ExpandLabel(secret, "quic hp", 16)
 	block, err := aes.NewCipher(key)
 	if err != nil {
 		return nil, fmt.Errorf("testgen: quic keys: %w", err)

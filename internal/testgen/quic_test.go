@@ -57,7 +57,7 @@ func TestQUICInitialKeysRFC9001(t *testing.T) {
 				n     int
 				want  string
 			}{{"quic key", 16, tc.key}, {"quic iv", 12, tc.iv}, {"quic hp", 16, tc.hp}} {
-				got, err := hkdfExpandLabel(tc.secret, kv.label, kv.n)
+				got, err := quic.ExpandLabel(tc.secret, kv.label, kv.n), error(nil)
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -30,9 +30,9 @@ type Keys struct {
 	largest int64 // -1 until a packet opened
 }
 
-// expandLabel is HKDF-Expand-Label of TLS 1.3 (RFC 8446 section 7.1) with an
-// empty context.
-func expandLabel(secret []byte, label string, n int) []byte {
+// ExpandLabel is HKDF-Expand-Label of TLS 1.3 (RFC 8446 section 7.1) over
+// SHA-256 with an empty context, for n of at most 32 bytes.
+func ExpandLabel(secret []byte, label string, n int) []byte {
 	full := "tls13 " + label
 	info := make([]byte, 0, 4+len(full))
 	info = binary.BigEndian.AppendUint16(info, uint16(n))
@@ -63,7 +63,7 @@ func (v *version) secrets(dcid []byte) (client, server []byte, err error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	return expandLabel(initial, "client in", 32), expandLabel(initial, "server in", 32), nil
+	return ExpandLabel(initial, "client in", 32), ExpandLabel(initial, "server in", 32), nil
 }
 
 // InitialKeys derives the Initial keys that protect the packets of the
@@ -88,9 +88,9 @@ func (v *version) keys(dcid []byte, server bool) (*Keys, error) {
 	}
 	label := v.label
 	k := &Keys{
-		Key:     expandLabel(secret, label+"key", 16),
-		IV:      expandLabel(secret, label+"iv", 12),
-		HP:      expandLabel(secret, label+"hp", 16),
+		Key:     ExpandLabel(secret, label+"key", 16),
+		IV:      ExpandLabel(secret, label+"iv", 12),
+		HP:      ExpandLabel(secret, label+"hp", 16),
 		largest: -1,
 	}
 	block, err := aes.NewCipher(k.Key)
