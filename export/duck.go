@@ -13,7 +13,6 @@ import (
 
 	duck "github.com/duckdb/duckdb-go/v2"
 
-	"github.com/jjsql/jjsql/schema"
 	vduck "github.com/jjsql/jjsql/vtab/duckdb"
 )
 
@@ -154,20 +153,7 @@ func (s *rowSource) FillChunk(chunk duck.DataChunk) error {
 func typeInfos(cols []column) ([]duck.ColumnInfo, error) {
 	infos := make([]duck.ColumnInfo, len(cols))
 	for i, c := range cols {
-		var t duck.Type
-		switch c.typ {
-		case schema.Bool:
-			t = duck.TYPE_BOOLEAN
-		case schema.Int:
-			t = duck.TYPE_BIGINT
-		case schema.Real:
-			t = duck.TYPE_DOUBLE
-		case schema.Blob:
-			t = duck.TYPE_BLOB
-		default:
-			t = duck.TYPE_VARCHAR
-		}
-		ti, err := duck.NewTypeInfo(t)
+		ti, err := vduck.TypeInfo(c.typ)
 		if err != nil {
 			return nil, err
 		}

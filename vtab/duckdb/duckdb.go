@@ -151,7 +151,9 @@ func TypeName(t schema.Type) string {
 	return "VARCHAR" // text, and columns of no fixed type
 }
 
-func typeInfo(t schema.Type) (duck.TypeInfo, error) {
+// TypeInfo returns the DuckDB type info of a column of type t (the type
+// TypeName names).
+func TypeInfo(t schema.Type) (duck.TypeInfo, error) {
 	var dt duck.Type
 	switch t {
 	case schema.Bool:
@@ -194,7 +196,7 @@ func newFunction(env *vtab.Env, t vtab.Table) (*function, duck.ChunkTableFunctio
 		if c.Kind != vtab.KindArg {
 			continue
 		}
-		ti, err := typeInfo(c.Type)
+		ti, err := TypeInfo(c.Type)
 		if err != nil {
 			return nil, duck.ChunkTableFunction{}, fmt.Errorf("duckdb: %s.%s: %w", t.Name(), c.Name, err)
 		}
@@ -349,7 +351,7 @@ func (fn *function) bind(ctx context.Context, named map[string]any, args ...any)
 		if c.Hidden {
 			continue
 		}
-		ti, err := typeInfo(c.Type)
+		ti, err := TypeInfo(c.Type)
 		if err != nil {
 			return nil, err
 		}
