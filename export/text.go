@@ -111,17 +111,5 @@ func writeText(ctx context.Context, open func(context.Context) (*sql.Rows, error
 // values (HUGEINT, DECIMAL, lists, ...) turned into the plain values the
 // writers take. A result with no columns writes nothing.
 func WriteRows(rows *sql.Rows, format string, w *bufio.Writer) error {
-	ow, err := output.New(format, w)
-	if err != nil {
-		return err
-	}
-	_, hasCols, err := output.Copy(ow, rows, Normalize)
-	if !hasCols {
-		return err
-	}
-	if err != nil {
-		ow.End()
-		return err
-	}
-	return ow.End()
+	return output.WriteResult(w, format, rows, Normalize)
 }

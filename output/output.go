@@ -243,6 +243,25 @@ func (p *prettyWriter) End() error {
 	return nil
 }
 
+// WriteResult writes a whole query result to w in format: nothing for a
+// statement without columns, else header, rows and the writer's end.
+// conv, when set, maps each value first (see Copy).
+func WriteResult(w io.Writer, format string, rows *sql.Rows, conv func(any) any) error {
+	ow, err := New(format, w)
+	if err != nil {
+		return err
+	}
+	_, hasCols, err := Copy(ow, rows, conv)
+	if !hasCols {
+		return err
+	}
+	if err != nil {
+		ow.End()
+		return err
+	}
+	return ow.End()
+}
+
 // Copy writes the rows of rows to w (Begin, then one Row each; the caller
 // ends w). conv, when set, maps each value before it is written. It
 // returns the rows written and whether the result has columns at all: a

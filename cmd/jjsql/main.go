@@ -318,19 +318,7 @@ func runStatement(db *sql.DB, stmt, format string, w io.Writer) error {
 		return err
 	}
 	defer rows.Close()
-	ow, err := output.New(format, w)
-	if err != nil {
-		return err
-	}
-	_, hasCols, err := output.Copy(ow, rows, nil)
-	if !hasCols {
-		return err
-	}
-	if err != nil {
-		ow.End()
-		return err
-	}
-	return ow.End()
+	return output.WriteResult(w, format, rows, nil)
 }
 
 // isTerminal reports whether x is an interactive terminal (not merely a
