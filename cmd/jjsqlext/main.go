@@ -257,17 +257,11 @@ func parseIndex(idxStr string, nargs int, tcol []int) (order []int, used []bool,
 // filterValue converts an argument of a table-valued function as jjsql's
 // adapter receives it: a blob is read as text.
 func filterValue(v *C.sqlite3_value) schema.Value {
-	switch C.jj_value_type(v) {
-	case C.SQLITE_INTEGER:
-		return schema.IntV(int64(C.jj_value_int64(v)))
-	case C.SQLITE_FLOAT:
-		return schema.RealV(float64(C.jj_value_double(v)))
-	case C.SQLITE_TEXT:
-		return schema.TextV(textOf(v))
-	case C.SQLITE_BLOB:
-		return schema.TextV(string(blobOf(v)))
+	x := funcValue(v)
+	if x.Kind == schema.Blob {
+		return schema.TextV(string(x.B))
 	}
-	return schema.NullV()
+	return x
 }
 
 // funcValue converts the argument of a scalar function as jjsql does: text
