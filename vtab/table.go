@@ -306,3 +306,30 @@ func asBool(v schema.Value, name string) (bool, error) {
 	}
 	return false, fmt.Errorf("%s must be 0 or 1, got %q", name, v.String())
 }
+
+// ArgValue converts an argument of a table function as an engine adapter
+// receives it (database/sql's Go values) to a Value: a blob is read as text
+// (a path may come as either), an unknown type as its text.
+func ArgValue(v any) schema.Value {
+	switch x := v.(type) {
+	case nil:
+		return schema.NullV()
+	case string:
+		return schema.TextV(x)
+	case []byte:
+		return schema.TextV(string(x))
+	case bool:
+		return schema.BoolV(x)
+	case int64:
+		return schema.IntV(x)
+	case int32:
+		return schema.IntV(int64(x))
+	case int:
+		return schema.IntV(int64(x))
+	case float64:
+		return schema.RealV(x)
+	case float32:
+		return schema.RealV(float64(x))
+	}
+	return schema.TextV(fmt.Sprint(v))
+}

@@ -340,11 +340,11 @@ func (fn *function) bind(ctx context.Context, named map[string]any, args ...any)
 	}
 	s := &source{ctx: ctx, t: t, args: make([]schema.Value, fn.nargs)}
 	if fn.path >= 0 && len(args) > 0 {
-		s.args[fn.path] = toValue(args[0])
+		s.args[fn.path] = vtab.ArgValue(args[0])
 	}
 	for i, name := range fn.named {
 		if name != "" && given[name] {
-			s.args[i] = toValue(named[name])
+			s.args[i] = vtab.ArgValue(named[name])
 		}
 	}
 	for i, c := range t.Columns() {
@@ -361,30 +361,6 @@ func (fn *function) bind(ctx context.Context, named map[string]any, args ...any)
 	}
 	s.ncols = len(t.Columns())
 	return s, nil
-}
-
-func toValue(v any) schema.Value {
-	switch x := v.(type) {
-	case nil:
-		return schema.NullV()
-	case string:
-		return schema.TextV(x)
-	case []byte:
-		return schema.TextV(string(x))
-	case bool:
-		return schema.BoolV(x)
-	case int64:
-		return schema.IntV(x)
-	case int32:
-		return schema.IntV(int64(x))
-	case int:
-		return schema.IntV(int64(x))
-	case float64:
-		return schema.RealV(x)
-	case float32:
-		return schema.RealV(float64(x))
-	}
-	return schema.TextV(fmt.Sprint(v))
 }
 
 // source is one scan: a vtab cursor opened on the first chunk, when DuckDB's

@@ -257,7 +257,7 @@ func (c *cursor) Filter(_ int, idxStr string, vals []any) error {
 			if err != nil || a < 0 || a >= nargs || i >= len(vals) {
 				return fmt.Errorf("%s: internal: bad index string %q", c.t.m.table.Name(), idxStr)
 			}
-			args[a] = toValue(vals[i])
+			args[a] = vtab.ArgValue(vals[i])
 		}
 	}
 	var used []bool
@@ -321,20 +321,4 @@ func (c *cursor) Close() error {
 		return err
 	}
 	return nil
-}
-
-func toValue(v any) schema.Value {
-	switch x := v.(type) {
-	case int64:
-		return schema.IntV(x)
-	case float64:
-		return schema.RealV(x)
-	case string:
-		return schema.TextV(x)
-	case []byte:
-		return schema.TextV(string(x))
-	case bool:
-		return schema.BoolV(x)
-	}
-	return schema.NullV()
 }
