@@ -62,12 +62,18 @@ func conformanceConfig() flows.Config {
 // stops the reading and is returned; any other error fails the test.
 func eachCaptureFlow(t testing.TB, path string, cfg flows.Config, needs flows.Needs, fn func(*flows.Flow) (keep bool)) (damaged error) {
 	t.Helper()
+	Configure(&cfg)
+	return assembleCapture(t, path, flows.NewAssembler(cfg, needs), fn)
+}
+
+// assembleCapture is eachCaptureFlow with the assembler given.
+func assembleCapture(t testing.TB, path string, a *flows.Assembler, fn func(*flows.Flow) (keep bool)) (damaged error) {
+	t.Helper()
 	src, err := flows.OpenFile(path, 0)
 	if err != nil {
 		t.Fatalf("open %s: %v", path, err)
 	}
 	defer src.Close()
-	a := flows.NewAssembler(cfg, needs)
 	drain := func() {
 		for f := a.Pop(); f != nil; f = a.Pop() {
 			if !fn(f) {
@@ -138,6 +144,7 @@ func flowByPort(t testing.TB, fs []*flows.Flow, proto uint8, port uint16) *flows
 // returns the single flow they make, failing the test otherwise.
 func assembleOne(t testing.TB, pkts []flows.Packet, cfg flows.Config, needs flows.Needs) *flows.Flow {
 	t.Helper()
+	Configure(&cfg)
 	a := flows.NewAssembler(cfg, needs)
 	for i := range pkts {
 		a.Add(&pkts[i])

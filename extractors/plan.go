@@ -10,6 +10,11 @@ type Plan struct {
 	// first pass over the whole input with CrossNeeds records.
 	Cross      bool
 	CrossNeeds flows.Needs
+	// Used, when set, marks (by index into Columns()) the columns the scan
+	// was asked for: the others of a planned group are computed (a group
+	// computes all its columns) but need not be kept. Nil means every
+	// column of the planned groups.
+	Used []bool
 }
 
 // PlanColumns returns the plan for a scan that reads the given columns
@@ -33,9 +38,11 @@ func PlanColumns(cols []int) Plan {
 		}
 	}
 	all := Columns()
+	p.Used = make([]bool, len(all))
 	for _, c := range cols {
 		if c >= 0 && c < len(all) {
 			add(all[c].Group)
+			p.Used[c] = true
 		}
 	}
 	return p
@@ -49,5 +56,7 @@ func PlanGroups(ids ...string) Plan {
 			cols = append(cols, g.offset)
 		}
 	}
-	return PlanColumns(cols)
+	p := PlanColumns(cols)
+	p.Used = nil // every column of the groups
+	return p
 }

@@ -257,6 +257,7 @@ func readRefFlows(name string, cfg flows.Config, needs flows.Needs) (out []refOu
 		return nil, nil, err
 	}
 	defer src.Close()
+	Configure(&cfg)
 	asm := flows.NewAssembler(cfg, needs)
 	padded, cut := map[*flows.Flow]bool{}, map[*flows.Flow]bool{}
 	var p flows.Packet

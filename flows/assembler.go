@@ -350,7 +350,7 @@ func (a *Assembler) record(f *Flow, p *Packet, fwd bool) {
 		a.sample(f, p, fwd)
 	}
 	if n&NeedPayload != 0 {
-		if kept := f.App.add(p, f.Packets-1, fwd, a.cfg.StreamBudget); kept > 0 {
+		if kept := f.App.add(f, &a.cfg, p, f.Packets-1, fwd); kept > 0 {
 			a.Work.Records++
 			a.Work.BytesKept += uint64(kept)
 		}

@@ -263,6 +263,17 @@ type Config struct {
 	MaxSequenceLength  int     // packets in the optional per-packet sequence columns (> 0)
 	CloseGrace         float64 // seconds a closed TCP flow keeps absorbing late packets
 	StreamBudget       int     // payload bytes kept per direction for the protocol parsers (NeedPayload)
+	// StreamDone, when set, is asked each time one direction's reassembled
+	// TCP stream (f.App.Stream[dir]) grows, until it answers StreamEnough
+	// (keep no more: the stream is Enough) or StreamKeep (keep up to the
+	// budget, stop asking). The protocol parsers' owner sets it, so that a
+	// stream is kept only as far as they read it (a TLS stream up to its
+	// first application data record, say) rather than to StreamBudget.
+	StreamDone func(f *Flow, dir int) StreamVerdict
+	// DatagramDone, when set, is asked before a non-TCP payload of
+	// direction dir is kept in f.App.Datagrams; true keeps neither it nor any
+	// later datagram of that direction.
+	DatagramDone func(f *Flow, dir int, payload []byte) bool
 	// MaxPacketRecords caps the per-packet records (Base, TCP, IP, L2, ICMP,
 	// Heads) one flow keeps: packets after the first MaxPacketRecords only
 	// update the flow's exact totals (see Flow.Dropped). 0 keeps every

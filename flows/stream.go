@@ -18,6 +18,11 @@ type Stream struct {
 	Data []byte // contiguous bytes from the start of the stream
 	Gap  bool   // a missing segment stopped reassembly
 	Full bool   // the byte budget was reached
+	// Enough: Config.StreamDone said the parsers need no more of it (a TLS
+	// stream past its handshake, say). Like Full, later bytes are not kept.
+	Enough bool
+
+	settled bool // Config.StreamDone gave a final answer (StreamEnough or StreamKeep)
 
 	started bool
 	start   uint32    // sequence number of Data[0]
@@ -53,7 +58,7 @@ const maxPending = 64 // out-of-order segments held per direction
 func (s *Stream) Start() (uint32, bool) { return s.start, s.started }
 
 // Done reports whether the stream takes no more bytes.
-func (s *Stream) Done() bool { return s.Gap || s.Full }
+func (s *Stream) Done() bool { return s.Gap || s.Full || s.Enough }
 
 // Add places one segment. seq is the segment's sequence number, syn whether
 // it carries SYN (which takes one sequence number before the data), data the
@@ -229,6 +234,19 @@ func (s *Stream) Finish() {
 	}
 }
 
+// StreamVerdict is Config.StreamDone's answer.
+type StreamVerdict uint8
+
+const (
+	// StreamMore: the parsers may need more bytes; ask again when the
+	// stream grows.
+	StreamMore StreamVerdict = iota
+	// StreamEnough: the parsers need none of the bytes that follow.
+	StreamEnough
+	// StreamKeep: keep the stream up to the budget and do not ask again.
+	StreamKeep
+)
+
 // Datagram is the payload of one non-TCP packet kept for the parsers.
 type Datagram struct {
 	Data  []byte
@@ -240,7 +258,10 @@ type Datagram struct {
 type AppData struct {
 	Stream    [2]Stream     // TCP payload, [0] from the initiator, [1] from the responder
 	Datagrams [2][]Datagram // first datagrams of each direction (UDP and other protocols)
-	dgBuf     [2][]byte     // the bytes of Datagrams[d], back to back
+	// DatagramsEnough[d]: Config.DatagramDone said the parsers need no more
+	// datagrams of direction d; later ones are not kept.
+	DatagramsEnough [2]bool
+	dgBuf           [2][]byte // the bytes of Datagrams[d], back to back
 }
 
 // MaxDatagrams is the number of datagrams kept per direction.
@@ -253,17 +274,34 @@ func dirIndex(fwd bool) int {
 	return 1
 }
 
-// add records p's payload.
-func (d *AppData) add(p *Packet, index int, fwd bool, budget int) int {
+// add records p's payload. f is the flow d belongs to, handed to the
+// parsers' hooks of cfg (StreamDone, DatagramDone).
+func (d *AppData) add(f *Flow, cfg *Config, p *Packet, index int, fwd bool) int {
+	budget := cfg.StreamBudget
 	i := dirIndex(fwd)
 	if p.HasTCP {
-		before := len(d.Stream[i].Data)
-		d.Stream[i].Add(p.Seq, p.TCPFlags&SYN != 0, p.Payload, p.PayloadLen, budget)
-		return len(d.Stream[i].Data) - before
+		s := &d.Stream[i]
+		before := len(s.Data)
+		s.Add(p.Seq, p.TCPFlags&SYN != 0, p.Payload, p.PayloadLen, budget)
+		grew := len(s.Data) - before
+		if grew > 0 && cfg.StreamDone != nil && !s.settled && !s.Done() {
+			switch cfg.StreamDone(f, i) {
+			case StreamEnough:
+				s.Enough, s.settled = true, true
+				s.dropPending()
+			case StreamKeep:
+				s.settled = true
+			}
+		}
+		return grew
 	}
 	n := len(p.Payload)
 	buf := d.dgBuf[i]
-	if n == 0 || len(d.Datagrams[i]) >= MaxDatagrams || len(buf)+n > budget {
+	if n == 0 || len(d.Datagrams[i]) >= MaxDatagrams || len(buf)+n > budget || d.DatagramsEnough[i] {
+		return 0
+	}
+	if cfg.DatagramDone != nil && cfg.DatagramDone(f, i, p.Payload) {
+		d.DatagramsEnough[i] = true
 		return 0
 	}
 	if len(buf)+n > cap(buf) {
@@ -301,6 +339,7 @@ func (d *AppData) reset() {
 		d.Datagrams[i] = d.Datagrams[i][:0]
 		d.dgBuf[i] = d.dgBuf[i][:0]
 	}
+	d.DatagramsEnough = [2]bool{}
 }
 
 // bufBytes is the capacity of d's buffers, in bytes.

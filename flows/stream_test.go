@@ -3,6 +3,7 @@ package flows
 import (
 	"bytes"
 	"math/rand/v2"
+	"slices"
 	"testing"
 )
 
@@ -132,6 +133,56 @@ func TestStreamReorder(t *testing.T) {
 		if !bytes.Equal(s.Data, want) || s.Gap || len(s.pending()) != 0 {
 			t.Fatalf("round %d (%d segments, order %v): got %d bytes gap %v pending %d, want %d bytes",
 				round, n, order, len(s.Data), s.Gap, len(s.pending()), len(want))
+		}
+	}
+}
+
+// TestStreamDoneHook: Config.StreamDone is asked as a stream grows; its
+// StreamEnough keeps no later byte, StreamKeep stops the questions, and a
+// recycled flow starts over.
+func TestStreamDoneHook(t *testing.T) {
+	seg := func(seq uint32, data string) *Packet {
+		p := tcpPkt(float64(seq)/1000, true, ACK|PSH, seq, 1, len(data))
+		p.Payload = []byte(data)
+		return p
+	}
+	for _, verdict := range []StreamVerdict{StreamMore, StreamEnough, StreamKeep} {
+		cfg := DefaultConfig()
+		cfg.TerminateOnFinRst = false
+		var asked []int
+		cfg.StreamDone = func(f *Flow, dir int) StreamVerdict {
+			asked = append(asked, len(f.App.Stream[dir].Data))
+			return verdict
+		}
+		a := NewAssembler(cfg, NeedPayload)
+		for _, p := range []*Packet{seg(1, "abc"), seg(4, "def"), seg(7, "ghi")} {
+			a.Add(p)
+		}
+		a.Flush()
+		fs := drain(a)
+		if len(fs) != 1 {
+			t.Fatalf("%d flows, want 1", len(fs))
+		}
+		s := &fs[0].App.Stream[0]
+		wantData, wantAsked := "abcdefghi", []int{3, 6, 9}
+		switch verdict {
+		case StreamEnough:
+			wantData, wantAsked = "abc", []int{3}
+		case StreamKeep:
+			wantAsked = []int{3}
+		}
+		if string(s.Data) != wantData || s.Enough != (verdict == StreamEnough) || !slices.Equal(asked, wantAsked) {
+			t.Errorf("verdict %d: data %q enough %v asked %v, want %q %v %v", verdict, s.Data, s.Enough,
+				asked, wantData, verdict == StreamEnough, wantAsked)
+		}
+		a.Release(fs[0])
+		// The recycled flow asks again from the start.
+		asked = nil
+		a.Add(seg(1, "xyz"))
+		a.Flush()
+		fs = drain(a)
+		if len(fs) != 1 || string(fs[0].App.Stream[0].Data) != "xyz" || len(asked) != 1 {
+			t.Errorf("verdict %d: recycled flow: %d flows, asked %v", verdict, len(fs), asked)
 		}
 	}
 }

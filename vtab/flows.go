@@ -155,6 +155,7 @@ type flowCursor struct {
 	in       *input
 	scan     *flowScan
 	row      scanRow
+	view     rowView // row, decoded on first read
 	has      bool
 	rowid    int64
 	closed   bool
@@ -163,10 +164,7 @@ type flowCursor struct {
 
 // Next implements Cursor.
 func (c *flowCursor) Next() (bool, error) {
-	if c.has {
-		c.scan.recycle(c.row)
-		c.has = false
-	}
+	c.has, c.view.ok = false, false
 	c.hasCross = false
 	r, ok, err := c.scan.next()
 	if !ok {
@@ -183,7 +181,14 @@ func (c *flowCursor) Column(i int) schema.Value {
 		return schema.NullV()
 	}
 	if fi := c.t.feat[i]; fi >= 0 {
-		pos := c.scan.colPos[fi]
+		s := c.scan
+		if j := s.crossPos[fi]; j >= 0 && s.crossOff >= 0 {
+			if c.cross == nil {
+				c.cross = make([]schema.Value, s.crossLen)
+			}
+			return s.crossValues(&c.row, c.cross, &c.hasCross)[j]
+		}
+		pos := s.colPos[fi]
 		if pos < 0 {
 			// The engine reads a column it did not announce: its group
 			// was not planned, so there is no value.
@@ -196,13 +201,10 @@ func (c *flowCursor) Column(i int) schema.Value {
 			}
 			return schema.NullV()
 		}
-		if s := c.scan; s.crossOff >= 0 && pos >= s.crossOff && pos < s.crossOff+s.crossLen {
-			if c.cross == nil {
-				c.cross = make([]schema.Value, s.crossLen)
-			}
-			return s.crossValues(&c.row, c.cross, &c.hasCross)[pos-s.crossOff]
+		if !c.view.ok {
+			c.view.decode(&c.row, s.colType)
 		}
-		return c.row.value(pos, c.scan.colType[pos])
+		return c.view.value(pos, s.colType[pos])
 	}
 	switch {
 	case i == c.t.uidCol:

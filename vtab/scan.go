@@ -1,12 +1,14 @@
 package vtab
 
 import (
+	"bytes"
 	"container/heap"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
 	"math"
+	"math/bits"
 	"runtime"
 	"sync"
 
@@ -34,25 +36,77 @@ import (
 // every worker its share (and moves every bound forward).
 const scanBatchPackets = 1024
 
-// scanRow is one finished flow: its UID and the values of the planned
-// columns, packed: a row may wait for an earlier flow to end, so it is
-// kept small. flowScan.colPos maps a registry column to its cell; a cell
-// of an integer, boolean or real column is one word (the integer, or the
-// float's bits), of a text or blob column an index into strs.
+// scanRow is one finished flow: its UID and the values of the columns the
+// scan keeps (flowScan.cells: the asked-for columns of the planned groups),
+// encoded back to back in enc: a row may wait for an earlier flow to end,
+// so it is kept small. An integer or boolean cell is a zigzag varint, a real
+// one the varint of its float bits byte-reversed (0.0, 1.0, 0.5 take one or
+// two bytes), a text or blob cell its length as a varint and its bytes. A
+// typical row of every column takes well under a kilobyte instead of 8
+// bytes per cell. rowView decodes one row for the cursor.
 type scanRow struct {
 	uid   uint64
 	entry *extractors.CrossEntry // first pass of a cross-flow scan: what the graph takes from the flow
-	words []uint64
-	strs  []string
+	enc   []byte
 	nulls []uint64 // bit i: cell i is NULL (a group that failed)
 }
 
-// value returns cell pos of r, whose column has type typ.
-func (r *scanRow) value(pos int, typ schema.Type) schema.Value {
-	if r.nulls != nil && r.nulls[pos/64]&(1<<(pos%64)) != 0 {
+// appendCell encodes v, of a column of type typ, onto b.
+func appendCell(b []byte, v schema.Value, typ schema.Type) []byte {
+	switch typ {
+	case schema.Real:
+		return binary.AppendUvarint(b, bits.ReverseBytes64(math.Float64bits(v.F)))
+	case schema.Text:
+		b = binary.AppendUvarint(b, uint64(len(v.S)))
+		return append(b, v.S...)
+	case schema.Blob:
+		b = binary.AppendUvarint(b, uint64(len(v.B)))
+		return append(b, v.B...)
+	}
+	return binary.AppendVarint(b, v.I)
+}
+
+// rowView is the decoded current row of a cursor: per cell a word (the
+// integer, the float's bits, or offset<<32|length of a text in enc).
+type rowView struct {
+	words []uint64
+	enc   []byte
+	nulls []uint64
+	ok    bool
+}
+
+// decode reads r's cells (of types typ) into v.
+func (v *rowView) decode(r *scanRow, typ []schema.Type) {
+	if cap(v.words) < len(typ) {
+		v.words = make([]uint64, len(typ))
+	}
+	v.words, v.enc, v.nulls, v.ok = v.words[:len(typ)], r.enc, r.nulls, true
+	b, off := r.enc, 0
+	for i, t := range typ {
+		switch t {
+		case schema.Real:
+			u, n := binary.Uvarint(b[off:])
+			v.words[i] = math.Float64bits(math.Float64frombits(bits.ReverseBytes64(u)))
+			off += n
+		case schema.Text, schema.Blob:
+			l, n := binary.Uvarint(b[off:])
+			off += n
+			v.words[i] = uint64(off)<<32 | l
+			off += int(l)
+		default:
+			x, n := binary.Varint(b[off:])
+			v.words[i] = uint64(x)
+			off += n
+		}
+	}
+}
+
+// value returns cell pos of the decoded row, whose column has type typ.
+func (v *rowView) value(pos int, typ schema.Type) schema.Value {
+	if v.nulls != nil && v.nulls[pos/64]&(1<<(pos%64)) != 0 {
 		return schema.NullV()
 	}
-	w := r.words[pos]
+	w := v.words[pos]
 	switch typ {
 	case schema.Int:
 		return schema.IntV(int64(w))
@@ -61,9 +115,9 @@ func (r *scanRow) value(pos int, typ schema.Type) schema.Value {
 	case schema.Real:
 		return schema.RealV(math.Float64frombits(w))
 	case schema.Text:
-		return schema.TextV(r.strs[w])
+		return schema.TextV(string(v.enc[w>>32 : w>>32+w&0xffffffff]))
 	case schema.Blob:
-		return schema.BlobV([]byte(r.strs[w]))
+		return schema.BlobV(bytes.Clone(v.enc[w>>32 : w>>32+w&0xffffffff]))
 	}
 	return schema.NullV()
 }
@@ -100,11 +154,14 @@ type flowScan struct {
 	in         *input
 	workers    int
 
-	entries *extractors.CrossFlow // set for the first pass of a cross-flow scan: rows carry entries, no values
-	planned []*extractors.Group   // groups to compute, in registry order
-	colPos  []int                 // registry column -> cell of scanRow, or -1
-	colType []schema.Type         // per cell: the column's declared type
-	width   int                   // cells per row
+	entries  *extractors.CrossFlow // set for the first pass of a cross-flow scan: rows carry entries, no values
+	planned  []*extractors.Group   // groups to compute, in registry order
+	colPos   []int                 // registry column -> cell of scanRow, or -1
+	crossPos []int                 // registry column -> index in the cross-flow group's values, or -1
+	colType  []schema.Type         // per cell: the column's declared type
+	cellAt   []int                 // per cell: its index in the planned groups' values (scratch)
+	width    int                   // cells per row
+	outW     int                   // values the planned groups compute (scratch)
 
 	toWorker []chan *pktBatch
 	free     chan *pktBatch
@@ -126,7 +183,6 @@ type flowScan struct {
 	// earlier flow to end (ScanStats.RowsWaiting).
 	maxReady int
 	closed   bool
-	pool     sync.Pool
 }
 
 // scanWorkers returns how many flow tables a scan with cfg runs: one per
@@ -150,12 +206,15 @@ func newFlowScan(t *FlowsTable, o options, plan extractors.Plan, cross *extracto
 // newFlowScanWith is newFlowScan for the first pass of a cross-flow scan
 // when entries is set: each row then carries the flow's entries.Entry.
 func newFlowScanWith(t *FlowsTable, o options, plan extractors.Plan, cross *extractors.CrossFlow, in *input, entries *extractors.CrossFlow) *flowScan {
-	s := &flowScan{t: t, cfg: o.cfg, plan: plan, cross: cross, in: in, workers: scanWorkers(t.env, &o.cfg), entries: entries, crossOff: -1}
+	cfg := o.cfg
+	extractors.Configure(&cfg)
+	s := &flowScan{t: t, cfg: cfg, plan: plan, cross: cross, in: in, workers: scanWorkers(t.env, &o.cfg), entries: entries, crossOff: -1}
 	gs := extractors.Groups()
 	s.calls = make([]uint64, len(gs))
 	s.colPos = make([]int, t.nFeat)
+	s.crossPos = make([]int, t.nFeat)
 	for i := range s.colPos {
-		s.colPos[i] = -1
+		s.colPos[i], s.crossPos[i] = -1, -1
 	}
 	for _, g := range gs {
 		if !plan.Run[g.Index()] {
@@ -163,13 +222,21 @@ func newFlowScanWith(t *FlowsTable, o options, plan extractors.Plan, cross *extr
 		}
 		s.planned = append(s.planned, g)
 		if g.CrossFlow() {
-			s.crossOff, s.crossLen, s.crossGroup = s.width, len(g.Features), g
+			s.crossOff, s.crossLen, s.crossGroup = s.outW, len(g.Features), g
 		}
 		for j, f := range g.Features {
-			s.colPos[g.Offset()+j] = s.width + j
-			s.colType = append(s.colType, f.Type)
+			fi := g.Offset() + j
+			switch {
+			case g.CrossFlow():
+				s.crossPos[fi] = j
+			case plan.Used == nil || plan.Used[fi]:
+				s.colPos[fi] = s.width
+				s.colType = append(s.colType, f.Type)
+				s.cellAt = append(s.cellAt, s.outW+j)
+				s.width++
+			}
 		}
-		s.width += len(g.Features)
+		s.outW += len(g.Features)
 	}
 	if cross != nil {
 		s.crossDone = make(chan struct{})
@@ -330,7 +397,8 @@ func (s *flowScan) runWorker(w int) {
 	defer s.wg.Done()
 	asm := flows.NewAssembler(s.cfg, s.plan.Needs)
 	calls := make([]uint64, len(s.calls))
-	scratch := make([]schema.Value, s.width)
+	scratch := make([]schema.Value, s.outW)
+	var enc []byte
 	var done flows.WorkStats // of the flow tables of earlier files
 	defer func() {
 		s.mu.Lock()
@@ -353,7 +421,7 @@ func (s *flowScan) runWorker(w int) {
 		}
 		var rows []scanRow
 		for f := asm.Pop(); f != nil; f = asm.Pop() {
-			rows = append(rows, s.compute(f, calls, scratch))
+			rows = append(rows, s.compute(f, calls, scratch, &enc))
 			asm.Release(f)
 		}
 		bound := b.pos + 1
@@ -381,17 +449,12 @@ func (s *flowScan) runWorker(w int) {
 
 // compute returns the row of flow f: the planned groups' values, computed
 // into scratch (one per worker) and packed.
-func (s *flowScan) compute(f *flows.Flow, calls []uint64, scratch []schema.Value) scanRow {
+func (s *flowScan) compute(f *flows.Flow, calls []uint64, scratch []schema.Value, encBuf *[]byte) scanRow {
 	r := scanRow{uid: f.UID}
 	if s.entries != nil {
 		e := s.entries.Entry(f)
 		r.entry = &e
 		return r
-	}
-	if v, ok := s.pool.Get().(*[]uint64); ok && cap(*v) >= s.width {
-		r.words = (*v)[:s.width]
-	} else {
-		r.words = make([]uint64, s.width)
 	}
 	off := 0
 	for _, g := range s.planned {
@@ -401,10 +464,7 @@ func (s *flowScan) compute(f *flows.Flow, calls []uint64, scratch []schema.Value
 			// Computed by the cursor once the graph is finished (crossRow).
 			e := s.cross.Entry(f)
 			r.entry = &e
-			for j := range out {
-				out[j] = schema.Zero(s.colType[off-len(g.Features)+j])
-			}
-			continue
+			continue // no cell of the row holds its values
 		}
 		calls[g.Index()]++
 		if err := s.computeGroup(g, f, out); err != nil {
@@ -414,27 +474,22 @@ func (s *flowScan) compute(f *flows.Flow, calls []uint64, scratch []schema.Value
 			s.t.env.warn("flows: group %s failed on flow %d: %v", g.ID, f.UID, err)
 		}
 	}
-	for i, v := range scratch[:s.width] {
-		switch {
-		case v.Kind == schema.Null || (v.Kind != s.colType[i] && !(v.Kind == schema.Int && s.colType[i] == schema.Bool)):
+	enc := (*encBuf)[:0]
+	for i, at := range s.cellAt {
+		v, typ := scratch[at], s.colType[i]
+		if v.Kind == schema.Null || (v.Kind != typ && !(v.Kind == schema.Int && typ == schema.Bool)) {
 			// NULL, or a value of another type than declared (never
 			// expected: extractors' tests check the kinds) kept as NULL.
 			if r.nulls == nil {
 				r.nulls = make([]uint64, (s.width+63)/64)
 			}
 			r.nulls[i/64] |= 1 << (i % 64)
-		case v.Kind == schema.Real:
-			r.words[i] = math.Float64bits(v.F)
-		case v.Kind == schema.Text:
-			r.words[i] = uint64(len(r.strs))
-			r.strs = append(r.strs, v.S)
-		case v.Kind == schema.Blob:
-			r.words[i] = uint64(len(r.strs))
-			r.strs = append(r.strs, string(v.B))
-		default:
-			r.words[i] = uint64(v.I)
+			v = schema.Zero(typ)
 		}
+		enc = appendCell(enc, v, typ)
 	}
+	r.enc = bytes.Clone(enc)
+	*encBuf = enc
 	return r
 }
 
@@ -535,14 +590,6 @@ func (s *flowScan) minBound() uint64 {
 		return math.MaxUint64
 	}
 	return m
-}
-
-// recycle returns a row's value slice for reuse.
-func (s *flowScan) recycle(r scanRow) {
-	if r.words != nil {
-		v := r.words[:0]
-		s.pool.Put(&v)
-	}
 }
 
 // close stops the goroutines and waits for them.

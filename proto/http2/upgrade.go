@@ -12,6 +12,7 @@ const maxHeadLen = 16 << 10
 type message struct {
 	headEnd   int  // offset just after the blank line ending the head
 	upgradeH2 bool // an Upgrade header lists the token "h2c"
+	upgrade   bool // there is an Upgrade header (any protocol)
 	bodyLen   int  // Content-Length (0 if absent)
 	bodyKnown bool // the body's length is known (no Transfer-Encoding, no conflicting Content-Length)
 }
@@ -44,6 +45,61 @@ func SwitchingProtocols(b []byte) (end int, ok bool) {
 	return m.headEnd, true
 }
 
+// Head says what PlainHead found at the start of a stream.
+type Head uint8
+
+const (
+	HeadUnknown  Head = iota // not (yet) a complete HTTP/1.x head
+	HeadRequest              // a complete request head that stays HTTP/1
+	HeadResponse             // a complete response head that stays HTTP/1
+	HeadSwitch               // a complete head that may hand the stream to another protocol
+)
+
+// PlainHead reads the HTTP/1.x request or response head at the start of
+// one direction of a TCP connection. HeadRequest and HeadResponse mean the
+// head is complete and keeps the connection HTTP/1: no Upgrade header field
+// (h2c, TLS, WebSocket, ...), not a CONNECT request, not a 1xx response, so
+// neither cleartext HTTP/2 (Cleartext) nor a tunnelled handshake starts
+// after it. HeadSwitch means it may; HeadUnknown that b does not start with
+// a complete HTTP/1.x head (within the first 16 KiB).
+func PlainHead(b []byte) Head {
+	req := true
+	m, ok := readHead(b, func(l []byte) bool {
+		if isRequestLine(l) {
+			return true
+		}
+		req = false
+		return isStatusLine(l)
+	})
+	if !ok {
+		return HeadUnknown
+	}
+	switch {
+	case m.upgrade:
+		return HeadSwitch
+	case req && (bytes.HasPrefix(b, []byte("CONNECT ")) || bytes.HasPrefix(b, []byte("PRI "))):
+		return HeadSwitch
+	case !req && b[len("HTTP/1.1 ")] == '1':
+		return HeadSwitch
+	case req:
+		return HeadRequest
+	}
+	return HeadResponse
+}
+
+// isStatusLine checks "HTTP/1.x NNN" (a reason phrase may follow).
+func isStatusLine(l []byte) bool {
+	if len(l) < len("HTTP/1.1 200") || !bytes.HasPrefix(l, []byte("HTTP/1.")) || l[8] != ' ' {
+		return false
+	}
+	for _, c := range l[9:12] {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return len(l) == 12 || l[12] == ' '
+}
+
 // readHead parses the start line (checked by first) and the header fields
 // of an HTTP/1.1 message at the start of b. Lines end with CRLF (a bare LF
 // is accepted, RFC 9112 section 2.2).
@@ -72,6 +128,7 @@ func readHead(b []byte, first func([]byte) bool) (message, bool) {
 		value = bytes.Trim(value, " \t")
 		switch {
 		case bytes.EqualFold(name, []byte("Upgrade")):
+			m.upgrade = true
 			for _, tok := range bytes.Split(value, []byte(",")) {
 				if bytes.EqualFold(bytes.Trim(tok, " \t"), []byte("h2c")) {
 					m.upgradeH2 = true
