@@ -2,6 +2,7 @@ package extractors
 
 import (
 	"math"
+	"math/rand/v2"
 	"net/netip"
 	"path/filepath"
 	"strconv"
@@ -287,4 +288,51 @@ func TestConnectionEmptyGraph(t *testing.T) {
 	if err := g.ComputeCross(connFlow("10.0.0.1", "10.0.0.2", 1, 1, 40, 0), &cfg, nil, out); err == nil {
 		t.Error("no cross-flow state: no error")
 	}
+}
+
+// benchConnEntries returns the phase-one entries of a synthetic scan shaped
+// like our 1 GB benchmark capture: 60,000 flows from about 25,000 client
+// hosts to 8,000 server hosts whose popularity is heavy-tailed (Zipf), plus
+// 300 flows between servers. The generator is seeded, so every run sees the
+// same graph.
+func benchConnEntries() []CrossEntry {
+	const clients, servers, flowsN, serverFlows = 25000, 8000, 60000, 300
+	r := rand.New(rand.NewPCG(1, 2))
+	zipf := rand.NewZipf(r, 1.2, 1, servers-1)
+	client := func(i int) connNode {
+		return connNode{addr: netip.AddrFrom4([4]byte{10, byte(i >> 16), byte(i >> 8), byte(i)})}
+	}
+	server := func(i int) connNode {
+		return connNode{addr: netip.AddrFrom4([4]byte{172, 16 + byte(i>>16), byte(i >> 8), byte(i)})}
+	}
+	ports := []uint16{443, 80, 53, 22, 8080}
+	es := make([]CrossEntry, 0, flowsN)
+	for i := range flowsN {
+		e := CrossEntry{pkts: 10, bytes: 4000, first: float64(i) * 0.01, port: ports[r.IntN(len(ports))]}
+		if i%(flowsN/serverFlows) == 0 {
+			e.src, e.dst = server(r.IntN(servers)), server(int(zipf.Uint64()))
+		} else {
+			e.src, e.dst = client(r.IntN(clients)), server(int(zipf.Uint64()))
+		}
+		es = append(es, e)
+	}
+	return es
+}
+
+// BenchmarkConnFinish times the graph computation (Finish) on the synthetic
+// scan of benchConnEntries; adding the flows is not timed.
+func BenchmarkConnFinish(b *testing.B) {
+	es := benchConnEntries()
+	cfg := flows.DefaultConfig()
+	b.ReportAllocs()
+	for range b.N {
+		b.StopTimer()
+		x := NewCrossFlow(&cfg)
+		for _, e := range es {
+			x.AddEntry(e)
+		}
+		b.StartTimer()
+		x.Finish()
+	}
+	b.StopTimer()
 }
