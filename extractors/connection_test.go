@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"net/netip"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"testing"
 
@@ -243,36 +244,20 @@ func TestConnectionCommunities(t *testing.T) {
 }
 
 // modularity returns Newman's modularity of a grouping of g's undirected
-// graph weighted by flow counts (self-loops left out, as in finish).
+// graph weighted by flow counts (self-loops left out, as in finish), from
+// the directed edges and their flow counts.
 func (g *connGraph) modularity(comm map[int32]int64) float64 {
-	w := map[connEdge]float64{}
-	for e, c := range g.edges {
-		if e.src != e.dst {
-			w[connEdge{min(e.src, e.dst), max(e.src, e.dst)}] += float64(c)
+	var edges [][3]int64
+	for s := range int32(g.out.n()) {
+		for e := g.out.off[s]; e < g.out.off[s+1]; e++ {
+			edges = append(edges, [3]int64{int64(s), int64(g.out.adj[e]), g.edgeFl[e]})
 		}
 	}
-	var m float64
-	k := map[int32]float64{}
-	for e, c := range w {
-		m += c
-		k[e.src] += c
-		k[e.dst] += c
+	c := make([]int64, len(g.nodes))
+	for v := range c {
+		c[v] = comm[int32(v)]
 	}
-	var in float64
-	tot := map[int64]float64{}
-	for e, c := range w {
-		if comm[e.src] == comm[e.dst] {
-			in += c
-		}
-	}
-	for v, kv := range k {
-		tot[comm[v]] += kv
-	}
-	q := in / m
-	for _, s := range tot {
-		q -= (s / (2 * m)) * (s / (2 * m))
-	}
-	return q
+	return testModularity(edges, c)
 }
 
 // TestConnectionEmptyGraph: phase one over nothing is fine.
@@ -335,4 +320,122 @@ func BenchmarkConnFinish(b *testing.B) {
 		x.Finish()
 	}
 	b.StopTimer()
+}
+
+// TestConnectionLoopsAndReciprocal: a self-loop flow counts in the degrees
+// (as an edge to itself) but not in the undirected graph; flows both ways
+// between two hosts are one undirected edge weighted by both.
+//
+//	A -> B (ports 80, 80, 443), B -> A (port 53), A -> A (port 80), C -> B (port 80)
+func TestConnectionLoopsAndReciprocal(t *testing.T) {
+	const A, B, C = "10.0.0.1", "10.0.0.2", "10.0.0.3"
+	fs := []*flows.Flow{
+		connFlow(A, B, 80, 1, 100, 0),
+		connFlow(A, B, 80, 1, 100, 1),
+		connFlow(A, B, 443, 1, 100, 2),
+		connFlow(B, A, 53, 1, 100, 3),
+		connFlow(A, A, 80, 1, 100, 4),
+		connFlow(C, B, 80, 1, 100, 5),
+	}
+	rows := crossValues(t, flows.DefaultConfig(), fs)
+	for _, tc := range []struct {
+		flow int
+		col  string
+		want float64
+	}{
+		{0, "conn_src_dst_flows", 3},
+		{0, "conn_src_port_flows", 2},
+		{2, "conn_src_port_flows", 1},
+		{3, "conn_src_dst_flows", 1},
+		{4, "conn_src_dst_flows", 1},
+		{0, "conn_src_out_degree", 2}, // B and A itself
+		{0, "conn_src_unique_ports", 2},
+		{0, "conn_dst_in_degree", 2}, // A and C
+		{3, "conn_dst_in_degree", 2}, // B and A itself
+		{4, "conn_src_clustering", 0},
+		// undirected: A-B (weight 4), B-C; B lies on C -> B -> A
+		{5, "conn_dst_betweenness", 1.0 / 2},
+		{0, "conn_src_betweenness", 0},
+	} {
+		v := rows[tc.flow][tc.col]
+		got := float64(v.I)
+		if v.Kind == schema.Real {
+			got = v.F
+		}
+		if got != tc.want {
+			t.Errorf("flow %d: %s = %v, want %v", tc.flow, tc.col, got, tc.want)
+		}
+	}
+
+	cfg := flows.DefaultConfig()
+	x := NewCrossFlow(&cfg)
+	for _, f := range fs {
+		x.Add(f)
+	}
+	x.Finish()
+	x.Finish() // a second call does nothing
+	u := undirected(&x.conn.out, x.conn.edgeFl)
+	wantOff, wantAdj, wantW := []int32{0, 1, 3, 4}, []int32{1, 0, 2, 1}, []float64{4, 4, 1, 1}
+	if !slices.Equal(u.off, wantOff) || !slices.Equal(u.adj, wantAdj) || !slices.Equal(u.w, wantW) {
+		t.Errorf("undirected = %v %v %v, want %v %v %v", u.off, u.adj, u.w, wantOff, wantAdj, wantW)
+	}
+}
+
+// TestTriangles compares triangles with a count over every node triple, on
+// random undirected graphs with a few high-degree hubs.
+func TestTriangles(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		n    int
+		p    float64
+	}{{"sparse", 40, 0.05}, {"dense", 25, 0.4}, {"hubs", 120, 0.02}} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := rand.New(rand.NewPCG(uint64(tc.n), 5))
+			adj := make([][]bool, tc.n)
+			for v := range adj {
+				adj[v] = make([]bool, tc.n)
+			}
+			var edges [][3]int64
+			link := func(a, b int) {
+				if a != b && !adj[a][b] {
+					adj[a][b], adj[b][a] = true, true
+					edges = append(edges, [3]int64{int64(a), int64(b), 1})
+				}
+			}
+			for a := range tc.n {
+				for b := a + 1; b < tc.n; b++ {
+					if r.Float64() < tc.p {
+						link(a, b)
+					}
+				}
+			}
+			for hub := range 3 { // nodes 0..2 linked to half of the graph
+				for v := range tc.n {
+					if r.IntN(2) == 0 {
+						link(hub, v)
+					}
+				}
+			}
+			want := make([]int64, tc.n)
+			var total int64
+			for a := range tc.n {
+				for b := a + 1; b < tc.n; b++ {
+					for c := b + 1; c < tc.n; c++ {
+						if adj[a][b] && adj[b][c] && adj[a][c] {
+							want[a]++
+							want[b]++
+							want[c]++
+							total++
+						}
+					}
+				}
+			}
+			if total == 0 {
+				t.Fatal("no triangle: not a useful graph")
+			}
+			if got := triangles(testUndCSR(tc.n, edges)); !slices.Equal(got, want) {
+				t.Errorf("triangles = %v, want %v", got, want)
+			}
+		})
+	}
 }
