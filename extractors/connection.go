@@ -2,14 +2,8 @@ package extractors
 
 import (
 	"fmt"
-	"math/rand/v2"
 	"net/netip"
 	"slices"
-	"sort"
-
-	"gonum.org/v1/gonum/graph"
-	"gonum.org/v1/gonum/graph/community"
-	"gonum.org/v1/gonum/graph/network"
 
 	"github.com/jjsql/jjsql/flows"
 	"github.com/jjsql/jjsql/schema"
@@ -45,10 +39,9 @@ func init() {
 
 // Options that reveal optional columns (JoyfulJay's Config names).
 const (
-	OptConnTemporal  = "connection_include_temporal"
-	OptRawSequences  = "include_raw_sequences"
-	OptSPLT          = "include_splt"
-	defaultCommunity = -1
+	OptConnTemporal = "connection_include_temporal"
+	OptRawSequences = "include_raw_sequences"
+	OptSPLT         = "include_splt"
 )
 
 type connNode struct {
@@ -60,20 +53,14 @@ type connNodeStats struct {
 	outFlows, inFlows int64
 	outPkts, outBytes int64 // flows it initiated: their total packets and bytes
 	inPkts, inBytes   int64 // flows it answered
-	ports             int64 // distinct responder ports it contacted
+	ports             int64 // distinct responder ports it contacted (set by finish)
 	starts            []float64
 }
 
-type connEdge struct{ src, dst int32 }
-
-type connPortKey struct {
+// connLink is one flow of phase one: its two nodes and responder port.
+type connLink struct {
 	src, dst int32
 	port     uint16
-}
-
-type connNodePort struct {
-	src  int32
-	port uint16
 }
 
 // connGraph is the connection group's state over one scan.
@@ -81,11 +68,15 @@ type connGraph struct {
 	usePorts bool
 	ids      map[connNode]int32
 	nodes    []connNodeStats
-	edges    map[connEdge]int64 // flows per (initiator node, responder node)
-	portFl   map[connPortKey]int64
-	srcPorts map[connNodePort]struct{}
+	links    []connLink // every flow, in order of addition (released by finish)
 
 	// after finish
+	out     csr     // directed edges initiator -> responder, rows sorted, self-loops kept
+	edgeFl  []int64 // flows of each edge (indexed like out.adj)
+	portOff []int32 // edge e's responder ports: portKey[portOff[e]:portOff[e+1]], sorted
+	portKey []uint16
+	portFl  []int64 // flows of each (edge, port)
+
 	outDeg, inDeg []int64
 	betw          []float64
 	comm          []int64
@@ -97,9 +88,6 @@ func newConnGraph(cfg *flows.Config) *connGraph {
 	return &connGraph{
 		usePorts: cfg.ConnectionUsePorts,
 		ids:      map[connNode]int32{},
-		edges:    map[connEdge]int64{},
-		portFl:   map[connPortKey]int64{},
-		srcPorts: map[connNodePort]struct{}{},
 	}
 }
 
@@ -158,91 +146,43 @@ func (g *connGraph) addEntry(e CrossEntry) {
 	nd.inFlows++
 	nd.inPkts += pkts
 	nd.inBytes += bytes
-	g.edges[connEdge{s, d}]++
-	g.portFl[connPortKey{s, d, e.port}]++
-	if _, ok := g.srcPorts[connNodePort{s, e.port}]; !ok {
-		g.srcPorts[connNodePort{s, e.port}] = struct{}{}
-		g.nodes[s].ports++
-	}
+	g.links = append(g.links, connLink{s, d, e.port})
 }
 
-// finish computes the graph metrics once every flow has been added.
+// finish computes the graph metrics once every flow has been added. A second
+// call does nothing.
 func (g *connGraph) finish() {
+	if g.out.off != nil {
+		return
+	}
 	n := len(g.nodes)
-	g.outDeg = make([]int64, n)
-	g.inDeg = make([]int64, n)
-	out := make([][]int32, n) // directed successors, self-loops excluded
-	und := make([][]int32, n) // undirected neighbours, self-loops excluded
-	undW := map[connEdge]float64{}
-	for e, c := range g.edges {
-		g.outDeg[e.src]++
-		g.inDeg[e.dst]++
-		if e.src == e.dst {
-			continue
-		}
-		out[e.src] = append(out[e.src], e.dst)
-		a, b := min(e.src, e.dst), max(e.src, e.dst)
-		if _, seen := undW[connEdge{a, b}]; !seen {
-			und[a] = append(und[a], b)
-			und[b] = append(und[b], a)
-		}
-		undW[connEdge{a, b}] += float64(c)
-	}
-	for i := range out {
-		slices.Sort(out[i])
-		slices.Sort(und[i])
-	}
+	g.buildEdges()
+	und := undirected(&g.out, g.edgeFl)
 
-	// Betweenness: Brandes over the directed graph (gonum), normalised as
-	// NetworkX normalises a directed graph: 1/((n-1)(n-2)).
+	// Betweenness on the directed graph (brandes.go), normalised as NetworkX
+	// normalises a directed graph: 1/((n-1)(n-2)).
 	g.betw = make([]float64, n)
 	if n > 2 {
 		scale := 1 / (float64(n-1) * float64(n-2))
-		for id, v := range network.Betweenness(&adjGraph{adj: out, directed: true}) {
-			g.betw[id] = v * scale
+		for v, b := range betweenness(&g.out) {
+			g.betw[v] = b * scale
 		}
 	}
 
 	// Local clustering on the undirected simple graph.
 	g.clus = make([]float64, n)
-	for v := range und {
-		d := len(und[v])
-		if d < 2 {
-			continue
+	for v, t := range triangles(&und) {
+		if d := int64(und.off[v+1] - und.off[v]); d >= 2 {
+			g.clus[v] = float64(2*t) / float64(d*(d-1))
 		}
-		var t int
-		for _, u := range und[v] {
-			t += countCommon(und[v], und[u])
-		}
-		// every triangle through v is counted twice (once from each end)
-		g.clus[v] = float64(t) / float64(d*(d-1))
 	}
 
-	// Communities: Louvain (gonum) on the undirected graph weighted by flow
-	// counts, with a fixed seed over an adjacency that iterates in id order,
-	// so the same input always gives the same grouping; ids are numbered by
-	// the smallest node (first seen) of each community.
+	// Communities: Louvain (louvain.go) on the undirected graph weighted by
+	// flow counts. It is deterministic and numbers communities by their
+	// smallest node (the first seen).
 	g.comm = make([]int64, n)
-	for i := range g.comm {
-		g.comm[i] = defaultCommunity
-	}
-	if n > 0 {
-		ug := &adjGraph{adj: und, weight: undW}
-		red := community.Modularize(ug, 1, rand.NewPCG(0x6a6a, 0x73716c))
-		comms := red.Communities()
-		ids := make([][]int64, len(comms))
-		for i, c := range comms {
-			for _, nd := range c {
-				ids[i] = append(ids[i], nd.ID())
-			}
-			slices.Sort(ids[i])
-		}
-		sort.Slice(ids, func(i, j int) bool { return ids[i][0] < ids[j][0] })
-		for ci, c := range ids {
-			for _, v := range c {
-				g.comm[v] = int64(ci)
-			}
-		}
+	for v, c := range louvain(&und) {
+		g.comm[v] = int64(c)
 	}
 
 	// Temporal: largest number of flow starts within one second.
@@ -262,22 +202,156 @@ func (g *connGraph) finish() {
 	}
 }
 
-// countCommon counts the values two sorted slices share.
-func countCommon(a, b []int32) int {
-	var n, i, j int
-	for i < len(a) && j < len(b) {
-		switch {
-		case a[i] < b[j]:
-			i++
-		case a[i] > b[j]:
-			j++
-		default:
-			n++
-			i++
-			j++
+// buildEdges turns the flows of phase one into the directed graph (g.out,
+// g.edgeFl), the flows per edge and responder port, the degrees and each
+// node's number of distinct responder ports, and releases g.links.
+//
+// The flows are bucketed by initiator (a counting sort: a node's outFlows is
+// its bucket size), each bucket holding (responder, port) packed in a
+// uint64; sorting a bucket puts each edge's flows together and, within an
+// edge, each port's.
+func (g *connGraph) buildEdges() {
+	n := len(g.nodes)
+	start := make([]int, n+1)
+	for v := range g.nodes {
+		start[v+1] = start[v] + int(g.nodes[v].outFlows)
+	}
+	keys := make([]uint64, len(g.links))
+	pos := slices.Clone(start[:n])
+	for _, l := range g.links {
+		keys[pos[l.src]] = uint64(l.dst)<<16 | uint64(l.port)
+		pos[l.src]++
+	}
+	g.links = nil
+
+	g.out = csr{off: make([]int32, n+1)}
+	g.portOff = []int32{0}
+	g.outDeg = make([]int64, n)
+	g.inDeg = make([]int64, n)
+	portSeen := make([]int32, 1<<16) // node + 1 that last used the port
+	for v := range n {
+		b := keys[start[v]:start[v+1]]
+		slices.Sort(b)
+		var ports int64
+		for i := 0; i < len(b); {
+			d := int32(b[i] >> 16)
+			g.out.adj = append(g.out.adj, d)
+			g.inDeg[d]++
+			var flows int64
+			for i < len(b) && int32(b[i]>>16) == d {
+				j := i + 1
+				for j < len(b) && b[j] == b[i] {
+					j++
+				}
+				p := uint16(b[i])
+				g.portKey = append(g.portKey, p)
+				g.portFl = append(g.portFl, int64(j-i))
+				flows += int64(j - i)
+				if portSeen[p] != int32(v)+1 {
+					portSeen[p] = int32(v) + 1
+					ports++
+				}
+				i = j
+			}
+			g.edgeFl = append(g.edgeFl, flows)
+			g.portOff = append(g.portOff, int32(len(g.portKey)))
+		}
+		g.out.off[v+1] = int32(len(g.out.adj))
+		g.outDeg[v] = int64(g.out.off[v+1] - g.out.off[v])
+		g.nodes[v].ports = ports
+	}
+}
+
+// undirected returns the undirected simple graph under the directed graph
+// out whose edge e carries cnt[e] flows: an edge between two distinct nodes
+// linked either way, weighted by the flows of both directions, in the rows
+// of both ends (sorted). Self-loops are left out.
+func undirected(out *csr, cnt []int64) csr {
+	n := out.n()
+	// the transpose of out; filling it source by source keeps rows sorted
+	in := csr{off: make([]int32, n+1), adj: make([]int32, len(out.adj))}
+	inCnt := make([]int64, len(out.adj))
+	for _, d := range out.adj {
+		in.off[d+1]++
+	}
+	for v := range n {
+		in.off[v+1] += in.off[v]
+	}
+	pos := slices.Clone(in.off[:n])
+	for s := range int32(n) {
+		for e := out.off[s]; e < out.off[s+1]; e++ {
+			d := out.adj[e]
+			in.adj[pos[d]], inCnt[pos[d]] = s, cnt[e]
+			pos[d]++
 		}
 	}
-	return n
+	// each row: the merge of the out row and the in row
+	u := csr{off: make([]int32, n+1), adj: make([]int32, 0, 2*len(out.adj)), w: make([]float64, 0, 2*len(out.adj))}
+	for v := range int32(n) {
+		i, iEnd := out.off[v], out.off[v+1]
+		j, jEnd := in.off[v], in.off[v+1]
+		for i < iEnd || j < jEnd {
+			var x int32
+			var c int64
+			switch {
+			case j == jEnd || (i < iEnd && out.adj[i] < in.adj[j]):
+				x, c = out.adj[i], cnt[i]
+				i++
+			case i == iEnd || in.adj[j] < out.adj[i]:
+				x, c = in.adj[j], inCnt[j]
+				j++
+			default:
+				x, c = out.adj[i], cnt[i]+inCnt[j]
+				i++
+				j++
+			}
+			if x != v {
+				u.adj = append(u.adj, x)
+				u.w = append(u.w, float64(c))
+			}
+		}
+		u.off[v+1] = int32(len(u.adj))
+	}
+	return u
+}
+
+// triangles returns, per node of the undirected simple graph g (sorted
+// rows), the number of triangles through it. Each triangle is found once,
+// from its lowest node in the order (degree, id): every edge is kept only
+// in the row of its lower end, and for each node v and each kept neighbour
+// u, the kept neighbours of u that are also kept neighbours of v close a
+// triangle. High-degree nodes come last, so their long rows are never
+// scanned from the many small nodes around them.
+func triangles(g *csr) []int64 {
+	n := g.n()
+	deg := func(v int32) int32 { return g.off[v+1] - g.off[v] }
+	below := func(a, b int32) bool { return deg(a) < deg(b) || (deg(a) == deg(b) && a < b) }
+	fwd := csr{off: make([]int32, n+1)}
+	for v := range int32(n) {
+		for _, u := range g.row(v) {
+			if below(v, u) {
+				fwd.adj = append(fwd.adj, u)
+			}
+		}
+		fwd.off[v+1] = int32(len(fwd.adj))
+	}
+	tri := make([]int64, n)
+	mark := make([]int32, n) // v + 1 while v's kept neighbours are marked
+	for v := range int32(n) {
+		for _, u := range fwd.row(v) {
+			mark[u] = v + 1
+		}
+		for _, u := range fwd.row(v) {
+			for _, w := range fwd.row(u) {
+				if mark[w] == v+1 {
+					tri[v]++
+					tri[u]++
+					tri[w]++
+				}
+			}
+		}
+	}
+	return tri
 }
 
 func computeConnection(f *flows.Flow, cfg *flows.Config, x *CrossFlow, out []schema.Value) error {
@@ -323,8 +397,8 @@ func (x *CrossFlow) Values(e *CrossEntry, out []schema.Value) error {
 	vals := [...]schema.Value{
 		schema.IntV(g.outDeg[s]), // conn_src_unique_dsts
 		schema.IntV(g.inDeg[d]),  // conn_dst_unique_srcs
-		schema.IntV(g.edges[connEdge{s, d}]),
-		schema.IntV(g.portFl[connPortKey{s, d, e.port}]),
+		schema.IntV(g.edgeFlows(s, d)),
+		schema.IntV(g.portFlows(s, d, e.port)),
 		schema.IntV(ns.outFlows),
 		schema.IntV(nd.inFlows),
 		schema.IntV(ns.outPkts),
@@ -375,134 +449,32 @@ func (x *CrossFlow) AddEntry(e CrossEntry) { x.conn.addEntry(e) }
 // Finish computes the cross-flow values; call it once, after the last Add.
 func (x *CrossFlow) Finish() { x.conn.finish() }
 
-// adjGraph adapts sorted adjacency lists to gonum's graph interfaces. Its
-// iterators walk nodes and neighbours in id order, so gonum's algorithms see
-// the same order on every run (gonum's own simple graphs iterate maps).
-type adjGraph struct {
-	adj      [][]int32
-	directed bool
-	weight   map[connEdge]float64 // undirected weights keyed (low id, high id)
+// edge returns the index of the edge s -> d in g.out, or -1.
+func (g *connGraph) edge(s, d int32) int {
+	i, ok := slices.BinarySearch(g.out.row(s), d)
+	if !ok {
+		return -1
+	}
+	return int(g.out.off[s]) + i
 }
 
-type adjNode int64
-
-func (n adjNode) ID() int64 { return int64(n) }
-
-type adjEdge struct {
-	f, t adjNode
-	w    float64
+// edgeFlows returns the number of flows from s to d.
+func (g *connGraph) edgeFlows(s, d int32) int64 {
+	if e := g.edge(s, d); e >= 0 {
+		return g.edgeFl[e]
+	}
+	return 0
 }
 
-func (e adjEdge) From() graph.Node         { return e.f }
-func (e adjEdge) To() graph.Node           { return e.t }
-func (e adjEdge) ReversedEdge() graph.Edge { return adjEdge{e.t, e.f, e.w} }
-func (e adjEdge) Weight() float64          { return e.w }
-
-// adjNodes iterates a fixed list of node ids.
-type adjNodes struct {
-	ids []int32
-	all int // when ids is nil: iterate 0..all-1
-	pos int
-}
-
-func (it *adjNodes) len() int {
-	if it.ids != nil {
-		return len(it.ids)
+// portFlows returns the number of flows from s to d's port.
+func (g *connGraph) portFlows(s, d int32, port uint16) int64 {
+	e := g.edge(s, d)
+	if e < 0 {
+		return 0
 	}
-	return it.all
-}
-func (it *adjNodes) Next() bool { it.pos++; return it.pos <= it.len() }
-func (it *adjNodes) Len() int   { return it.len() - it.pos }
-func (it *adjNodes) Reset()     { it.pos = 0 }
-func (it *adjNodes) Node() graph.Node {
-	if it.pos < 1 || it.pos > it.len() {
-		return nil
+	lo := g.portOff[e]
+	if i, ok := slices.BinarySearch(g.portKey[lo:g.portOff[e+1]], port); ok {
+		return g.portFl[int(lo)+i]
 	}
-	if it.ids != nil {
-		return adjNode(it.ids[it.pos-1])
-	}
-	return adjNode(it.pos - 1)
-}
-
-func (g *adjGraph) has(id int64) bool { return id >= 0 && id < int64(len(g.adj)) }
-
-func (g *adjGraph) Node(id int64) graph.Node {
-	if !g.has(id) {
-		return nil
-	}
-	return adjNode(id)
-}
-
-func (g *adjGraph) Nodes() graph.Nodes { return &adjNodes{all: len(g.adj)} }
-
-func (g *adjGraph) From(id int64) graph.Nodes {
-	if !g.has(id) || len(g.adj[id]) == 0 {
-		return graph.Empty
-	}
-	return &adjNodes{ids: g.adj[id]}
-}
-
-func (g *adjGraph) HasEdgeFromTo(u, v int64) bool {
-	if !g.has(u) || !g.has(v) {
-		return false
-	}
-	_, ok := slices.BinarySearch(g.adj[u], int32(v))
-	return ok
-}
-
-func (g *adjGraph) HasEdgeBetween(x, y int64) bool {
-	if g.directed {
-		return g.HasEdgeFromTo(x, y) || g.HasEdgeFromTo(y, x)
-	}
-	return g.HasEdgeFromTo(x, y)
-}
-
-func (g *adjGraph) Edge(u, v int64) graph.Edge { return g.WeightedEdge(u, v) }
-
-func (g *adjGraph) EdgeBetween(x, y int64) graph.Edge { return g.WeightedEdgeBetween(x, y) }
-
-func (g *adjGraph) WeightedEdge(u, v int64) graph.WeightedEdge {
-	if !g.HasEdgeFromTo(u, v) {
-		return nil
-	}
-	return adjEdge{adjNode(u), adjNode(v), g.w(u, v)}
-}
-
-func (g *adjGraph) WeightedEdgeBetween(x, y int64) graph.WeightedEdge {
-	if !g.HasEdgeBetween(x, y) {
-		return nil
-	}
-	return adjEdge{adjNode(x), adjNode(y), g.w(x, y)}
-}
-
-func (g *adjGraph) w(x, y int64) float64 {
-	if g.weight == nil {
-		return 1
-	}
-	return g.weight[connEdge{int32(min(x, y)), int32(max(x, y))}]
-}
-
-// Weight returns the weight of the edge between x and y (self: 0).
-func (g *adjGraph) Weight(x, y int64) (float64, bool) {
-	if x == y {
-		return 0, true
-	}
-	if !g.HasEdgeBetween(x, y) {
-		return 0, false
-	}
-	return g.w(x, y), true
-}
-
-// To returns the predecessors of v (directed use only; linear scan).
-func (g *adjGraph) To(v int64) graph.Nodes {
-	var ids []int32
-	for u := range g.adj {
-		if g.HasEdgeFromTo(int64(u), v) {
-			ids = append(ids, int32(u))
-		}
-	}
-	if len(ids) == 0 {
-		return graph.Empty
-	}
-	return &adjNodes{ids: ids}
+	return 0
 }

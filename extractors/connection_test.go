@@ -2,8 +2,10 @@ package extractors
 
 import (
 	"math"
+	"math/rand/v2"
 	"net/netip"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"testing"
 
@@ -242,36 +244,20 @@ func TestConnectionCommunities(t *testing.T) {
 }
 
 // modularity returns Newman's modularity of a grouping of g's undirected
-// graph weighted by flow counts (self-loops left out, as in finish).
+// graph weighted by flow counts (self-loops left out, as in finish), from
+// the directed edges and their flow counts.
 func (g *connGraph) modularity(comm map[int32]int64) float64 {
-	w := map[connEdge]float64{}
-	for e, c := range g.edges {
-		if e.src != e.dst {
-			w[connEdge{min(e.src, e.dst), max(e.src, e.dst)}] += float64(c)
+	var edges [][3]int64
+	for s := range int32(g.out.n()) {
+		for e := g.out.off[s]; e < g.out.off[s+1]; e++ {
+			edges = append(edges, [3]int64{int64(s), int64(g.out.adj[e]), g.edgeFl[e]})
 		}
 	}
-	var m float64
-	k := map[int32]float64{}
-	for e, c := range w {
-		m += c
-		k[e.src] += c
-		k[e.dst] += c
+	c := make([]int64, len(g.nodes))
+	for v := range c {
+		c[v] = comm[int32(v)]
 	}
-	var in float64
-	tot := map[int64]float64{}
-	for e, c := range w {
-		if comm[e.src] == comm[e.dst] {
-			in += c
-		}
-	}
-	for v, kv := range k {
-		tot[comm[v]] += kv
-	}
-	q := in / m
-	for _, s := range tot {
-		q -= (s / (2 * m)) * (s / (2 * m))
-	}
-	return q
+	return testModularity(edges, c)
 }
 
 // TestConnectionEmptyGraph: phase one over nothing is fine.
@@ -286,5 +272,170 @@ func TestConnectionEmptyGraph(t *testing.T) {
 	}
 	if err := g.ComputeCross(connFlow("10.0.0.1", "10.0.0.2", 1, 1, 40, 0), &cfg, nil, out); err == nil {
 		t.Error("no cross-flow state: no error")
+	}
+}
+
+// benchConnEntries returns the phase-one entries of a synthetic scan shaped
+// like our 1 GB benchmark capture: 60,000 flows from about 25,000 client
+// hosts to 8,000 server hosts whose popularity is heavy-tailed (Zipf), plus
+// 300 flows between servers. The generator is seeded, so every run sees the
+// same graph.
+func benchConnEntries() []CrossEntry {
+	const clients, servers, flowsN, serverFlows = 25000, 8000, 60000, 300
+	r := rand.New(rand.NewPCG(1, 2))
+	zipf := rand.NewZipf(r, 1.2, 1, servers-1)
+	client := func(i int) connNode {
+		return connNode{addr: netip.AddrFrom4([4]byte{10, byte(i >> 16), byte(i >> 8), byte(i)})}
+	}
+	server := func(i int) connNode {
+		return connNode{addr: netip.AddrFrom4([4]byte{172, 16 + byte(i>>16), byte(i >> 8), byte(i)})}
+	}
+	ports := []uint16{443, 80, 53, 22, 8080}
+	es := make([]CrossEntry, 0, flowsN)
+	for i := range flowsN {
+		e := CrossEntry{pkts: 10, bytes: 4000, first: float64(i) * 0.01, port: ports[r.IntN(len(ports))]}
+		if i%(flowsN/serverFlows) == 0 {
+			e.src, e.dst = server(r.IntN(servers)), server(int(zipf.Uint64()))
+		} else {
+			e.src, e.dst = client(r.IntN(clients)), server(int(zipf.Uint64()))
+		}
+		es = append(es, e)
+	}
+	return es
+}
+
+// BenchmarkConnFinish times the graph computation (Finish) on the synthetic
+// scan of benchConnEntries; adding the flows is not timed.
+func BenchmarkConnFinish(b *testing.B) {
+	es := benchConnEntries()
+	cfg := flows.DefaultConfig()
+	b.ReportAllocs()
+	for range b.N {
+		b.StopTimer()
+		x := NewCrossFlow(&cfg)
+		for _, e := range es {
+			x.AddEntry(e)
+		}
+		b.StartTimer()
+		x.Finish()
+	}
+	b.StopTimer()
+}
+
+// TestConnectionLoopsAndReciprocal: a self-loop flow counts in the degrees
+// (as an edge to itself) but not in the undirected graph; flows both ways
+// between two hosts are one undirected edge weighted by both.
+//
+//	A -> B (ports 80, 80, 443), B -> A (port 53), A -> A (port 80), C -> B (port 80)
+func TestConnectionLoopsAndReciprocal(t *testing.T) {
+	const A, B, C = "10.0.0.1", "10.0.0.2", "10.0.0.3"
+	fs := []*flows.Flow{
+		connFlow(A, B, 80, 1, 100, 0),
+		connFlow(A, B, 80, 1, 100, 1),
+		connFlow(A, B, 443, 1, 100, 2),
+		connFlow(B, A, 53, 1, 100, 3),
+		connFlow(A, A, 80, 1, 100, 4),
+		connFlow(C, B, 80, 1, 100, 5),
+	}
+	rows := crossValues(t, flows.DefaultConfig(), fs)
+	for _, tc := range []struct {
+		flow int
+		col  string
+		want float64
+	}{
+		{0, "conn_src_dst_flows", 3},
+		{0, "conn_src_port_flows", 2},
+		{2, "conn_src_port_flows", 1},
+		{3, "conn_src_dst_flows", 1},
+		{4, "conn_src_dst_flows", 1},
+		{0, "conn_src_out_degree", 2}, // B and A itself
+		{0, "conn_src_unique_ports", 2},
+		{0, "conn_dst_in_degree", 2}, // A and C
+		{3, "conn_dst_in_degree", 2}, // B and A itself
+		{4, "conn_src_clustering", 0},
+		// undirected: A-B (weight 4), B-C; B lies on C -> B -> A
+		{5, "conn_dst_betweenness", 1.0 / 2},
+		{0, "conn_src_betweenness", 0},
+	} {
+		v := rows[tc.flow][tc.col]
+		got := float64(v.I)
+		if v.Kind == schema.Real {
+			got = v.F
+		}
+		if got != tc.want {
+			t.Errorf("flow %d: %s = %v, want %v", tc.flow, tc.col, got, tc.want)
+		}
+	}
+
+	cfg := flows.DefaultConfig()
+	x := NewCrossFlow(&cfg)
+	for _, f := range fs {
+		x.Add(f)
+	}
+	x.Finish()
+	x.Finish() // a second call does nothing
+	u := undirected(&x.conn.out, x.conn.edgeFl)
+	wantOff, wantAdj, wantW := []int32{0, 1, 3, 4}, []int32{1, 0, 2, 1}, []float64{4, 4, 1, 1}
+	if !slices.Equal(u.off, wantOff) || !slices.Equal(u.adj, wantAdj) || !slices.Equal(u.w, wantW) {
+		t.Errorf("undirected = %v %v %v, want %v %v %v", u.off, u.adj, u.w, wantOff, wantAdj, wantW)
+	}
+}
+
+// TestTriangles compares triangles with a count over every node triple, on
+// random undirected graphs with a few high-degree hubs.
+func TestTriangles(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		n    int
+		p    float64
+	}{{"sparse", 40, 0.05}, {"dense", 25, 0.4}, {"hubs", 120, 0.02}} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := rand.New(rand.NewPCG(uint64(tc.n), 5))
+			adj := make([][]bool, tc.n)
+			for v := range adj {
+				adj[v] = make([]bool, tc.n)
+			}
+			var edges [][3]int64
+			link := func(a, b int) {
+				if a != b && !adj[a][b] {
+					adj[a][b], adj[b][a] = true, true
+					edges = append(edges, [3]int64{int64(a), int64(b), 1})
+				}
+			}
+			for a := range tc.n {
+				for b := a + 1; b < tc.n; b++ {
+					if r.Float64() < tc.p {
+						link(a, b)
+					}
+				}
+			}
+			for hub := range 3 { // nodes 0..2 linked to half of the graph
+				for v := range tc.n {
+					if r.IntN(2) == 0 {
+						link(hub, v)
+					}
+				}
+			}
+			want := make([]int64, tc.n)
+			var total int64
+			for a := range tc.n {
+				for b := a + 1; b < tc.n; b++ {
+					for c := b + 1; c < tc.n; c++ {
+						if adj[a][b] && adj[b][c] && adj[a][c] {
+							want[a]++
+							want[b]++
+							want[c]++
+							total++
+						}
+					}
+				}
+			}
+			if total == 0 {
+				t.Fatal("no triangle: not a useful graph")
+			}
+			if got := triangles(testUndCSR(tc.n, edges)); !slices.Equal(got, want) {
+				t.Errorf("triangles = %v, want %v", got, want)
+			}
+		})
 	}
 }
