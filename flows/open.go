@@ -166,6 +166,10 @@ type sourceBase struct {
 	stats  SourceStats
 	err    error // sticky error returned by every later Next
 	dec    decoder
+	// deferred: Next leaves decoding to DecodeFrame (see DeferDecode) and
+	// hands out the record's bytes in frame.
+	deferred bool
+	frame    Frame
 }
 
 func (s *sourceBase) Name() string { return s.name }
@@ -208,6 +212,11 @@ func (s *sourceBase) formatErr(sentinel error, off int64, detail string) error {
 // deliver decodes the record in data (already described in p's capture
 // fields) and reports whether it is an IP packet to hand out.
 func (s *sourceBase) deliver(p *Packet, link uint16, swapped bool, data []byte) bool {
+	if s.deferred {
+		s.frame = Frame{Data: data, File: p.File, Index: p.Index, TS: p.TS, TSSec: p.TSSec, TSNsec: p.TSNsec,
+			CapLen: p.CapLen, WireLen: p.WireLen, LinkType: link, Offset: p.Offset, swapped: swapped}
+		return true
+	}
 	s.dec.swapped = swapped
 	switch s.dec.decode(p, link, data) {
 	case resultIP:

@@ -26,6 +26,14 @@ type input struct {
 	errs   []error
 	stats  flows.SourceStats
 
+	// deferred: the files are framed only (flows.DeferDecode) and the
+	// caller decodes (the flows scan); stay says the current file's frames
+	// stay valid until it is closed. At the end of a file, next returns
+	// errFileEnd and leaves the file open until the caller calls endFile.
+	deferred bool
+	stay     bool
+	ended    error // the current file's end (io.EOF or its damage), for endFile
+
 	// Progress reporting (Env.Progress): the time is read every
 	// progressEvery packets only.
 	tick  uint32
@@ -70,11 +78,36 @@ func (in *input) openNext() error {
 		}
 		in.src = src
 		in.opened++
+		if in.deferred {
+			return in.deferSource()
+		}
 		return nil
 	}
 	if in.opened == 0 && len(in.errs) > 0 {
 		return fmt.Errorf("%s: no readable capture among %d files (first: %w)", in.table, len(in.files), in.errs[0])
 	}
+	return nil
+}
+
+// deferDecoding switches the input to framing only (see input.deferred),
+// from the current file on.
+func (in *input) deferDecoding() error {
+	in.deferred = true
+	if in.src == nil {
+		return nil
+	}
+	return in.deferSource()
+}
+
+func (in *input) deferSource() error {
+	stay, ok := flows.DeferDecode(in.src)
+	if !ok {
+		name := in.src.Name()
+		in.src.Close()
+		in.src = nil
+		return fmt.Errorf("%s: %s: internal error: the source cannot be framed", in.table, name)
+	}
+	in.stay = stay
 	return nil
 }
 
@@ -94,7 +127,28 @@ func (in *input) next(p *flows.Packet) (bool, error) {
 		}
 		return true, nil
 	}
+	if in.deferred {
+		in.ended = err
+		return false, errFileEnd
+	}
+	return false, in.endFile(err, flows.SourceStats{})
+}
+
+// errFileEnd is next's signal, with deferred decoding, that the current file
+// ended (see endFile).
+var errFileEnd = errors.New("vtab: end of file")
+
+// endFile ends the current file, whose Next returned err (io.EOF or its
+// damage), adding dec (the decoders' counts of a deferred file) to its
+// statistics; it warns of damage and skipped records, closes the file and
+// opens the next one. It returns an error only when no file could be opened.
+func (in *input) endFile(err error, dec flows.SourceStats) error {
 	st := in.src.Stats()
+	st.IPPackets += dec.IPPackets
+	st.NonIP += dec.NonIP
+	st.DecodeErrors += dec.DecodeErrors
+	st.Unsupported += dec.Unsupported
+	st.Malformed += dec.Malformed
 	in.addStats(st)
 	if !errors.Is(err, io.EOF) {
 		in.env.warn("%s: capture ended early: %v (%d packets read before it)", in.table, err, st.IPPackets)
@@ -104,10 +158,7 @@ func (in *input) next(p *flows.Packet) (bool, error) {
 	}
 	in.src.Close()
 	in.src = nil
-	if err := in.openNext(); err != nil {
-		return false, err
-	}
-	return false, nil
+	return in.openNext()
 }
 
 // progress calls Env.Progress when ProgressInterval has passed since the
@@ -127,7 +178,11 @@ func (in *input) progress() bool {
 		}
 	}
 	st := in.src.Stats()
-	return in.env.Progress(uint64(in.stats.Bytes+st.Bytes), uint64(in.total), in.stats.IPPackets+st.IPPackets)
+	done := st.IPPackets
+	if in.deferred {
+		done = st.Records // the file's packets are decoded elsewhere: its records so far
+	}
+	return in.env.Progress(uint64(in.stats.Bytes+st.Bytes), uint64(in.total), in.stats.IPPackets+done)
 }
 
 func (in *input) addStats(s flows.SourceStats) {

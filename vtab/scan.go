@@ -17,11 +17,14 @@ import (
 	"github.com/jjsql/jjsql/schema"
 )
 
-// The flow scan of flows(): one reader goroutine reads and decodes the
-// capture and shards the packets by host pair (both addresses and the
-// protocol, so every packet of a flow, its IP fragments included, goes to
-// the same shard); each worker goroutine owns a flow table (an Assembler)
-// for its shard and computes the planned groups of each flow that ends;
+// The flow scan of flows(): one framer goroutine walks the capture's
+// records (flows.DeferDecode: framing only) and hands them in chunks to
+// decoder goroutines (as many as workers), which decode them and shard the
+// packets by host pair (both addresses and the protocol, so every packet of
+// a flow, its IP fragments included, goes to the same shard); each worker
+// goroutine owns a flow table (an Assembler) for its shard, takes its
+// packets chunk by chunk in file order, and computes the planned groups of
+// each flow that ends;
 // the cursor merges the rows in one canonical order, by flow_uid (the index
 // of the flow's first packet). The rows are the same, in the same order,
 // whatever the number of workers.
@@ -32,8 +35,9 @@ import (
 // once every worker's bound is above it. Finished rows wait, as computed
 // values, while an earlier flow is still open.
 
-// scanBatchPackets is how many packets the reader reads before it hands
-// every worker its share (and moves every bound forward).
+// scanBatchPackets is how many records make a chunk: the framer reads that
+// many before a decoder gets them and every worker its share (which moves
+// every bound forward).
 const scanBatchPackets = 1024
 
 // scanRow is one finished flow: its UID and the values of the columns the
@@ -124,11 +128,36 @@ func (v *rowView) value(pos int, typ schema.Type) schema.Value {
 
 // pktBatch is the reader's hand-off to one worker.
 type pktBatch struct {
-	pkts  []flows.Packet
-	now   []float64 // the input's clock (latest capture time in the file so far) at each packet
-	arena []byte    // copies of the payloads of pkts
-	pos   uint64    // every packet read after this batch has a UID above pos
-	flush bool      // the file ended: flush the flow table after pkts
+	seq   uint64         // the chunk it comes from: a worker takes its batches in seq order
+	pkts  []flows.Packet // the worker's packets of the chunk
+	now   []float64      // the latest capture time in the chunk up to each packet (see chunkMax)
+	max   float64        // the latest capture time of any IP packet of the chunk
+	arena []byte         // copies of the payloads of pkts
+	pos   uint64         // every packet read after this batch has a UID above pos
+	flush bool           // the file ended: flush the flow table after pkts
+}
+
+// frameChunk is a run of records the framer hands to a decoder: the
+// records of one file, in order, with one empty batch per worker taken
+// when the chunk was made (so that chunks are given batches in order, and
+// the chunk every worker waits for can always be decoded).
+type frameChunk struct {
+	seq    uint64
+	frames []flows.Frame
+	arena  []byte // copies of the frames' bytes when the file's frames do not stay
+	out    []*pktBatch
+	pos    uint64
+	flush  bool
+	file   *fileDecodes
+}
+
+// fileDecodes tracks the chunks of one file not yet decoded: the file stays
+// open (its frames may point into its mapping) until they are, and their
+// decoding counts go into its statistics.
+type fileDecodes struct {
+	wg    sync.WaitGroup
+	mu    sync.Mutex
+	stats flows.SourceStats
 }
 
 type scanResult struct {
@@ -165,6 +194,8 @@ type flowScan struct {
 
 	toWorker []chan *pktBatch
 	free     chan *pktBatch
+	decodeQ  chan *frameChunk
+	chunks   chan *frameChunk // free chunks
 	results  chan scanResult
 	stop     chan struct{}
 	wg       sync.WaitGroup
@@ -247,9 +278,17 @@ func newFlowScanWith(t *FlowsTable, o options, plan extractors.Plan, cross *extr
 	}
 	n := s.workers
 	s.toWorker = make([]chan *pktBatch, n)
-	// Batches in flight: per worker, 2 in its channel, 1 it works on, 1
-	// the reader fills.
-	nb := 4 * n
+	// Chunks in flight: 4 per decoder and 4 more, so that neither the
+	// framer nor a decoder waits for one in the steady state; each holds a
+	// batch per worker until the worker is done with it (the batch list
+	// holds enough for that, and for the batches waiting at the workers).
+	nc := 4*n + 4
+	s.chunks = make(chan *frameChunk, nc)
+	for range nc {
+		s.chunks <- &frameChunk{}
+	}
+	s.decodeQ = make(chan *frameChunk, n)
+	nb := n * (nc + 2*n)
 	s.free = make(chan *pktBatch, nb)
 	for range nb {
 		s.free <- &pktBatch{}
@@ -259,10 +298,23 @@ func newFlowScanWith(t *FlowsTable, o options, plan extractors.Plan, cross *extr
 	s.bounds = make([]uint64, n)
 	s.live = n
 	for w := range n {
-		s.toWorker[w] = make(chan *pktBatch, 2)
+		s.toWorker[w] = make(chan *pktBatch, nb/n)
 		s.wg.Add(1)
 		go s.runWorker(w)
 	}
+	var decoders sync.WaitGroup
+	for range n {
+		s.wg.Add(1)
+		decoders.Add(1)
+		go s.decode(&decoders)
+	}
+	go func() {
+		// The workers' channels close once every decoder has left.
+		decoders.Wait()
+		for _, c := range s.toWorker {
+			close(c)
+		}
+	}()
 	s.wg.Add(1)
 	go s.read()
 	return s
@@ -299,57 +351,151 @@ func (s *flowScan) keepsPayload() bool {
 	return s.plan.Needs&(flows.NeedPayload|flows.NeedHeads|flows.NeedSample) != 0
 }
 
-// read is the reader goroutine.
+// read is the framer goroutine: it walks the records of every file (framing
+// only: flows.DeferDecode) and hands them, in chunks of scanBatchPackets,
+// to the decoders; at the end of a file it waits for the file's chunks to
+// be decoded before closing it.
 func (s *flowScan) read() {
 	defer s.wg.Done()
+	defer close(s.decodeQ)
 	defer func() {
 		// A panic while reading (a bug in a decoder) ends the scan with an
 		// error naming it, instead of ending the process.
 		if r := recover(); r != nil {
-			s.mu.Lock()
-			s.err = fmt.Errorf("flows: internal error while reading: %v", r)
-			s.mu.Unlock()
+			s.fail(fmt.Errorf("flows: internal error while reading: %v", r))
 		}
 	}()
-	defer func() {
-		for _, c := range s.toWorker {
-			close(c)
-		}
-	}()
-	n := s.workers
-	cur := make([]*pktBatch, n)
-	for w := range cur {
-		if cur[w] = s.batch(); cur[w] == nil {
-			return
-		}
+	if err := s.in.deferDecoding(); err != nil {
+		s.fail(err)
+		return
 	}
-	payload := s.keepsPayload()
-	clock := math.Inf(-1)
-	var last uint64
-	count := 0
+	var (
+		seq  uint64
+		last uint64
+		ch   *frameChunk
+	)
+	file := new(fileDecodes)
 	send := func(flush bool) bool {
-		for w := range n {
-			b := cur[w]
-			b.pos, b.flush = last, flush
-			select {
-			case s.toWorker[w] <- b:
-			case <-s.stop:
-				return false
-			}
-			if cur[w] = s.batch(); cur[w] == nil {
+		if ch == nil {
+			if ch = s.chunk(seq, file); ch == nil {
 				return false
 			}
 		}
-		count = 0
+		ch.pos, ch.flush = last, flush
+		select {
+		case s.decodeQ <- ch:
+		case <-s.stop:
+			return false
+		}
+		seq++
+		ch = nil
 		return true
 	}
 	var p flows.Packet
 	for {
 		ok, err := s.in.next(&p)
 		if ok {
+			if ch == nil {
+				if ch = s.chunk(seq, file); ch == nil {
+					return
+				}
+			}
+			fr := flows.LastFrame(s.in.src)
+			last = uint64(fr.File)<<40 | fr.Index
+			ch.frames = append(ch.frames, *fr)
+			if !s.in.stay {
+				f := &ch.frames[len(ch.frames)-1]
+				off := len(ch.arena)
+				ch.arena = append(ch.arena, f.Data...)
+				f.Data = ch.arena[off:len(ch.arena):len(ch.arena)]
+			}
+			if len(ch.frames) >= scanBatchPackets && !send(false) {
+				return
+			}
+			continue
+		}
+		if errors.Is(err, ErrInterrupted) {
+			s.fail(err)
+			return
+		}
+		if errors.Is(err, io.EOF) {
+			return // every file was ended (and its tables flushed) before
+		}
+		if !errors.Is(err, errFileEnd) {
+			s.fail(err)
+			return
+		}
+		// The end of a file (flows do not span files): every flow table
+		// flushes what it holds; once the file's chunks are decoded, the
+		// file is closed (its frames may point into its mapping) and the
+		// next one opened.
+		if !send(true) {
+			return
+		}
+		file.wg.Wait()
+		if err := s.in.endFile(s.in.ended, file.stats); err != nil {
+			s.fail(err)
+			return
+		}
+		file = new(fileDecodes)
+	}
+}
+
+// fail records the scan's error (returned after the rows read before it).
+func (s *flowScan) fail(err error) {
+	s.mu.Lock()
+	if s.err == nil {
+		s.err = err
+	}
+	s.mu.Unlock()
+}
+
+// chunk takes an empty chunk with a batch for every worker, nil when the
+// scan is stopped; it counts as one of file's chunks to decode.
+func (s *flowScan) chunk(seq uint64, file *fileDecodes) *frameChunk {
+	var ch *frameChunk
+	select {
+	case ch = <-s.chunks:
+	case <-s.stop:
+		return nil
+	}
+	ch.seq, ch.frames, ch.arena, ch.flush, ch.file = seq, ch.frames[:0], ch.arena[:0], false, file
+	ch.out = ch.out[:0]
+	for range s.workers {
+		b := s.batch()
+		if b == nil {
+			return nil
+		}
+		b.seq = seq
+		ch.out = append(ch.out, b)
+	}
+	file.wg.Add(1)
+	return ch
+}
+
+// decode is a decoder goroutine: it decodes the records of each chunk,
+// puts each packet in the batch of its worker (shard) and sends every
+// worker its batch of the chunk (empty ones too: a worker takes every
+// chunk, in order).
+func (s *flowScan) decode(decoders *sync.WaitGroup) {
+	defer s.wg.Done()
+	defer decoders.Done()
+	defer func() {
+		if r := recover(); r != nil {
+			s.fail(fmt.Errorf("flows: internal error while decoding: %v", r))
+		}
+	}()
+	payload := s.keepsPayload()
+	var p flows.Packet
+	for ch := range s.decodeQ {
+		var st flows.SourceStats
+		clock := math.Inf(-1)
+		for i := range ch.frames {
+			if !flows.DecodeFrame(&ch.frames[i], &p, &st) {
+				continue
+			}
 			clock = max(clock, p.TS)
-			last = uint64(p.File)<<40 | p.Index
-			b := cur[s.shard(&p)]
+			b := ch.out[s.shard(&p)]
 			q := p
 			q.TCPOptions = nil
 			if payload && len(p.Payload) > 0 {
@@ -361,35 +507,33 @@ func (s *flowScan) read() {
 			}
 			b.pkts = append(b.pkts, q)
 			b.now = append(b.now, clock)
-			if count++; count >= scanBatchPackets {
-				if !send(false) {
-					return
-				}
+		}
+		ch.file.mu.Lock()
+		addSourceStats(&ch.file.stats, st)
+		ch.file.mu.Unlock()
+		out := ch.out
+		for _, b := range out {
+			b.max, b.pos, b.flush = clock, ch.pos, ch.flush
+		}
+		ch.out = nil
+		ch.file.wg.Done()
+		s.chunks <- ch // never blocks: the free list holds every chunk
+		for w, b := range out {
+			select {
+			case s.toWorker[w] <- b:
+			case <-s.stop:
+				return
 			}
-			continue
-		}
-		if errors.Is(err, ErrInterrupted) {
-			s.mu.Lock()
-			s.err = err
-			s.mu.Unlock()
-			return
-		}
-		// End of a file (flows do not span files), of the input, or an
-		// error: every flow table flushes what it holds.
-		if !send(true) {
-			return
-		}
-		clock = math.Inf(-1)
-		if errors.Is(err, io.EOF) {
-			return
-		}
-		if err != nil {
-			s.mu.Lock()
-			s.err = err
-			s.mu.Unlock()
-			return
 		}
 	}
+}
+
+func addSourceStats(to *flows.SourceStats, st flows.SourceStats) {
+	to.IPPackets += st.IPPackets
+	to.NonIP += st.NonIP
+	to.DecodeErrors += st.DecodeErrors
+	to.Unsupported += st.Unsupported
+	to.Malformed += st.Malformed
 }
 
 // runWorker is worker w's goroutine.
@@ -409,42 +553,72 @@ func (s *flowScan) runWorker(w int) {
 		}
 		s.mu.Unlock()
 	}()
-	for b := range s.toWorker[w] {
-		// A batch's payload copies live in its arena: pointers a
-		// payload-reading flow keeps (stream reassembly, datagrams, samples)
-		// are copies made by the assembler, so the batch can be reused.
-		for i := range b.pkts {
-			asm.AddAt(&b.pkts[i], b.now[i])
-		}
-		if b.flush {
-			asm.Flush()
-		}
-		var rows []scanRow
-		for f := asm.Pop(); f != nil; f = asm.Pop() {
-			rows = append(rows, s.compute(f, calls, scratch, &enc))
-			asm.Release(f)
-		}
-		bound := b.pos + 1
-		if uid, open := asm.OldestOpen(); open && uid < bound {
-			bound = uid
-		}
-		if b.flush {
-			// The next file gets a fresh flow table, as one assembler per
-			// file would.
-			addWork(&done, asm.Work)
-			asm = flows.NewAssembler(s.cfg, s.plan.Needs)
-		}
-		s.free <- b // never blocks: the free list holds every batch
-		select {
-		case s.results <- scanResult{worker: w, rows: rows, bound: bound}:
-		case <-s.stop:
-			return
+	// Batches arrive in the order their chunks were decoded; they are
+	// taken in chunk order (seq). The input's clock at a packet is the
+	// latest capture time of the file so far: that of the chunks before
+	// (clock) or of the chunk up to the packet.
+	pending := map[uint64]*pktBatch{}
+	var next uint64
+	clock := math.Inf(-1)
+	for in := range s.toWorker[w] {
+		pending[in.seq] = in
+		for {
+			b, ok := pending[next]
+			if !ok {
+				break
+			}
+			delete(pending, next)
+			next++
+			if !s.work1(w, b, asm, &clock, calls, scratch, &enc, &done) {
+				return
+			}
+			if b.flush {
+				// The next file gets a fresh flow table, as one assembler
+				// per file would.
+				asm = flows.NewAssembler(s.cfg, s.plan.Needs)
+			}
 		}
 	}
 	select {
 	case s.results <- scanResult{worker: w, bound: math.MaxUint64, done: true}:
 	case <-s.stop:
 	}
+}
+
+// work1 runs worker w's batch b through its flow table asm and sends the
+// rows of the flows that ended; false when the scan is stopped.
+func (s *flowScan) work1(w int, b *pktBatch, asm *flows.Assembler, clock *float64, calls []uint64, scratch []schema.Value, enc *[]byte, done *flows.WorkStats) bool {
+	// A batch's payload copies live in its arena: pointers a
+	// payload-reading flow keeps (stream reassembly, datagrams, samples)
+	// are copies made by the assembler, so the batch can be reused.
+	for i := range b.pkts {
+		asm.AddAt(&b.pkts[i], max(*clock, b.now[i]))
+	}
+	*clock = max(*clock, b.max)
+	if b.flush {
+		asm.Flush()
+	}
+	var rows []scanRow
+	for f := asm.Pop(); f != nil; f = asm.Pop() {
+		rows = append(rows, s.compute(f, calls, scratch, enc))
+		asm.Release(f)
+	}
+	bound := b.pos + 1
+	if uid, open := asm.OldestOpen(); open && uid < bound {
+		bound = uid
+	}
+	if b.flush {
+		addWork(done, asm.Work)
+		asm.Work = flows.WorkStats{}
+		*clock = math.Inf(-1)
+	}
+	s.free <- b // never blocks: the free list holds every batch
+	select {
+	case s.results <- scanResult{worker: w, rows: rows, bound: bound}:
+	case <-s.stop:
+		return false
+	}
+	return true
 }
 
 // compute returns the row of flow f: the planned groups' values, computed
