@@ -1,8 +1,10 @@
 package vtab
 
 import (
+	"fmt"
 	"io"
 	"net"
+	"sync"
 
 	"github.com/jjsql/jjsql/flows"
 	"github.com/jjsql/jjsql/schema"
@@ -100,7 +102,7 @@ var packetFields = []packetField{
 	{"payload", schema.Blob, "captured transport payload bytes", func(c *packetCursor) schema.Value { return schema.BlobV(c.p.Payload) }},
 	{"truncated", schema.Bool, "the record was cut short by the snapshot length", func(c *packetCursor) schema.Value { return schema.BoolV(c.p.Truncated) }},
 	{"direction", schema.Text, "'fwd' when sent by the flow's initiator, else 'bwd'", func(c *packetCursor) schema.Value {
-		if c.flow == nil {
+		if !c.inFlow {
 			return schema.NullV()
 		}
 		if c.fwd {
@@ -109,7 +111,7 @@ var packetFields = []packetField{
 		return schema.TextV("bwd")
 	}},
 	{"flow_uid", schema.Int, "flow_uid of the packet's flow in flows()", func(c *packetCursor) schema.Value {
-		if c.flow == nil {
+		if !c.inFlow {
 			return schema.NullV()
 		}
 		return schema.IntV(int64(c.uid))
@@ -158,11 +160,164 @@ func (t *PacketsTable) Open(argVals []schema.Value, used []bool) (Cursor, error)
 	if err != nil {
 		return nil, err
 	}
-	c := &packetCursor{t: t, o: o, in: in, assemble: assemble, sampler: flows.NewSampler(o.cfg)}
+	keep := used == nil
+	for i := range packetFields {
+		if i < len(used) && used[i] {
+			keep = true
+		}
+	}
+	c := &packetCursor{t: t, o: o, in: in, assemble: assemble, keep: keep, sampler: flows.NewSampler(o.cfg),
+		p: new(flows.Packet), ch: make(chan *packetBatch, packetBatches-2), free: make(chan *packetBatch, packetBatches),
+		stop: make(chan struct{}), done: make(chan struct{})}
 	if assemble {
 		c.asm = flows.NewAssembler(o.cfg, 0)
 	}
+	if !assemble && o.cfg.SamplingRate >= 1 {
+		// No flow table and no sampling: the rows do not depend on the
+		// packets before them, so records are framed on one goroutine and
+		// decoded on several (frameInput), and the cursor takes the
+		// batches in record order.
+		n := scanWorkers(t.env, &o.cfg)
+		nb := 4*n + 4
+		c.ch, c.free = make(chan *packetBatch, nb), make(chan *packetBatch, nb)
+		c.chunks, c.decodeQ = make(chan *frameChunk, nb), make(chan *frameChunk, n)
+		for range nb {
+			c.free <- &packetBatch{}
+			c.chunks <- &frameChunk{}
+		}
+		c.pending = map[uint64]*packetBatch{}
+		var wg sync.WaitGroup
+		wg.Add(n + 1)
+		go c.frame(&wg)
+		for range n {
+			go c.decode(&wg)
+		}
+		go func() {
+			wg.Wait()
+			close(c.ch)
+			close(c.done)
+		}()
+		return c, nil
+	}
+	for range packetBatches {
+		c.free <- &packetBatch{}
+	}
+	go c.produce()
 	return c, nil
+}
+
+// frame is the framer goroutine of a parallel packets scan.
+func (c *packetCursor) frame(wg *sync.WaitGroup) {
+	defer wg.Done()
+	defer close(c.decodeQ)
+	defer c.recoverAs("reading")
+	err := frameInput(c.in, func(seq uint64, file *fileDecodes) *frameChunk {
+		var ch *frameChunk
+		select {
+		case ch = <-c.chunks:
+		case <-c.stop:
+			return nil
+		}
+		select {
+		case ch.pb = <-c.free:
+		case <-c.stop:
+			return nil
+		}
+		ch.pb.reset()
+		ch.pb.seq = seq
+		ch.seq, ch.frames, ch.arena, ch.flush, ch.file = seq, ch.frames[:0], ch.arena[:0], false, file
+		file.wg.Add(1)
+		return ch
+	}, func(ch *frameChunk) bool {
+		select {
+		case c.decodeQ <- ch:
+			return true
+		case <-c.stop:
+			return false
+		}
+	})
+	if err != nil {
+		c.fail(err)
+	}
+}
+
+// decode is a decoder goroutine of a parallel packets scan.
+func (c *packetCursor) decode(wg *sync.WaitGroup) {
+	defer wg.Done()
+	defer c.recoverAs("decoding")
+	var p flows.Packet
+	for ch := range c.decodeQ {
+		var st flows.SourceStats
+		b := ch.pb
+		for i := range ch.frames {
+			if !flows.DecodeFrame(&ch.frames[i], &p, &st) {
+				continue
+			}
+			c.add(b, &p, 0, false, false)
+		}
+		b.seal()
+		ch.pb = nil
+		ch.file.decoded(st)
+		c.chunks <- ch // never blocks: the list holds every chunk
+		c.ch <- b      // never blocks: the channel holds every batch
+	}
+}
+
+func (c *packetCursor) recoverAs(what string) {
+	if r := recover(); r != nil {
+		c.fail(fmt.Errorf("packets: internal error while %s: %v", what, r))
+	}
+}
+
+// fail records the scan's error (returned after the rows before it).
+func (c *packetCursor) fail(err error) {
+	c.mu.Lock()
+	if c.err == nil {
+		c.err = err
+	}
+	c.mu.Unlock()
+}
+
+// add puts p (of flow uid, when inFlow) in b as a row.
+func (c *packetCursor) add(b *packetBatch, p *flows.Packet, uid uint64, fwd, inFlow bool) {
+	b.n++
+	if !c.keep {
+		return
+	}
+	q := *p
+	q.Payload, q.TCPOptions = nil, nil
+	b.spans = append(b.spans, c.copyBytes(b, p.Payload), c.copyBytes(b, p.TCPOptions))
+	b.pkts = append(b.pkts, q)
+	if !inFlow {
+		uid = noFlow
+	}
+	b.uid = append(b.uid, uid)
+	b.fwd = append(b.fwd, fwd)
+}
+
+func (b *packetBatch) reset() {
+	b.n, b.pkts, b.uid, b.fwd, b.arena, b.spans = 0, b.pkts[:0], b.uid[:0], b.fwd[:0], b.arena[:0], b.spans[:0]
+}
+
+// The packets of a packets() scan are read, decoded (and given their flow)
+// by a producer goroutine, a batch at a time, while the cursor hands the
+// rows of the previous batch to the engine: on two cores the engine's
+// stepping and the decoding overlap. A query that reads no packet column
+// (count(*)) gets batches of row counts only.
+const (
+	packetBatchRows = 1024
+	packetBatches   = 6
+)
+
+// packetBatch is one hand-off from the producer to the cursor.
+type packetBatch struct {
+	seq   uint64 // batches are taken in seq order
+	n     int    // rows
+	pkts  []flows.Packet
+	uid   []uint64
+	fwd   []bool
+	arena []byte // copies of the packets' payload and TCP options
+	spans []span // per packet: its payload and its TCP options in arena
 }
 
 type packetCursor struct {
@@ -170,15 +325,32 @@ type packetCursor struct {
 	o        options
 	in       *input
 	assemble bool
+	keep     bool // packet columns are read: batches hold the packets
 	asm      *flows.Assembler
 	sampler  *flows.Sampler // without the flow table, the same packets are sampled
-	p        flows.Packet
-	flow     *flows.Flow
-	fwd      bool
-	uid      uint64
-	rowid    int64
-	closed   bool
-	warned   bool
+
+	// cursor side
+	p      *flows.Packet // the current row's packet
+	uid    uint64
+	fwd    bool
+	inFlow bool
+	cur    *packetBatch
+	i      int
+	rowid  int64
+	closed bool
+	warned bool
+
+	ch      chan *packetBatch
+	free    chan *packetBatch
+	stop    chan struct{}
+	done    chan struct{} // closed when the producer (or framer and decoders) have left
+	mu      sync.Mutex
+	err     error // the producer's error, read after ch is closed
+	zero    flows.Packet
+	next    uint64                  // seq of the next batch to take
+	pending map[uint64]*packetBatch // batches decoded ahead of next (parallel scan)
+	chunks  chan *frameChunk        // free chunks (parallel scan)
+	decodeQ chan *frameChunk
 }
 
 func (c *packetCursor) fileName() string {
@@ -188,42 +360,150 @@ func (c *packetCursor) fileName() string {
 	return ""
 }
 
-// Next implements Cursor.
-func (c *packetCursor) Next() (bool, error) {
+// produce is the producer goroutine: the rows of the scan, in batches.
+func (c *packetCursor) produce() {
+	defer close(c.done)
+	defer close(c.ch)
+	defer c.recoverAs("reading")
+	var (
+		p   flows.Packet
+		b   *packetBatch
+		seq uint64
+		uid uint64
+		fwd bool
+	)
+	take := func() bool {
+		select {
+		case b = <-c.free:
+			b.reset()
+			b.seq = seq
+			seq++
+			return true
+		case <-c.stop:
+			return false
+		}
+	}
+	send := func() bool {
+		b.seal()
+		select {
+		case c.ch <- b:
+			b = nil
+			return true
+		case <-c.stop:
+			return false
+		}
+	}
+	if !take() {
+		return
+	}
 	for {
-		ok, err := c.in.next(&c.p)
+		ok, err := c.in.next(&p)
 		if ok {
+			inFlow := false
 			if c.assemble {
 				// The assembler gives a non-first fragment its datagram's
 				// ports; the packets table shows the headers as they are.
-				sp, dp, pl := c.p.SrcPort, c.p.DstPort, c.p.PayloadLen
-				c.flow, c.fwd = c.asm.Add(&c.p)
-				c.p.SrcPort, c.p.DstPort, c.p.PayloadLen = sp, dp, pl
-				if c.flow == nil {
+				sp, dp, pl := p.SrcPort, p.DstPort, p.PayloadLen
+				f, fw := c.asm.Add(&p)
+				p.SrcPort, p.DstPort, p.PayloadLen = sp, dp, pl
+				if f == nil {
 					continue // sampled out
 				}
-				c.uid = c.flow.UID
+				uid, fwd, inFlow = f.UID, fw, true
 				for f := c.asm.Pop(); f != nil; f = c.asm.Pop() {
 					c.asm.Release(f)
 				}
 			} else if !c.sampler.Keep() {
 				continue
 			}
-			c.rowid++
-			return true, nil
+			c.add(b, &p, uid, fwd, inFlow)
+			if b.n >= packetBatchRows && (!send() || !take()) {
+				return
+			}
+			continue
 		}
 		if c.assemble {
 			c.asm = flows.NewAssembler(c.o.cfg, 0)
 		} else {
 			c.sampler = flows.NewSampler(c.o.cfg)
 		}
-		if err == io.EOF {
-			return false, nil
-		}
-		if err != nil {
-			return false, err
+		if err == io.EOF || err != nil {
+			if b.n > 0 && !send() {
+				return
+			}
+			if err != io.EOF {
+				c.fail(err)
+			}
+			return
 		}
 	}
+}
+
+// noFlow marks a batch row without a flow (its uid).
+const noFlow = ^uint64(0)
+
+// copyBytes copies src into b's arena and returns where (off -1: src is
+// nil). The rows' slices are set once the batch is full (seal): the arena
+// may move while it grows.
+func (c *packetCursor) copyBytes(b *packetBatch, src []byte) span {
+	if src == nil {
+		return span{off: -1}
+	}
+	off := len(b.arena)
+	b.arena = append(b.arena, src...)
+	return span{off: int32(off), n: int32(len(src))}
+}
+
+// span is a slice of a batch's arena.
+type span struct{ off, n int32 }
+
+func (sp span) in(arena []byte) []byte {
+	if sp.off < 0 {
+		return nil
+	}
+	return arena[sp.off : sp.off+sp.n : sp.off+sp.n]
+}
+
+// seal points the batch's packets at their copies in the arena.
+func (b *packetBatch) seal() {
+	for i := range b.pkts {
+		b.pkts[i].Payload = b.spans[2*i].in(b.arena)
+		b.pkts[i].TCPOptions = b.spans[2*i+1].in(b.arena)
+	}
+}
+
+// Next implements Cursor.
+func (c *packetCursor) Next() (bool, error) {
+	c.i++
+	for c.cur == nil || c.i >= c.cur.n {
+		if c.cur != nil {
+			c.free <- c.cur // never blocks: the list holds every batch
+			c.cur = nil
+		}
+		b, ok := c.pending[c.next]
+		if ok {
+			delete(c.pending, c.next)
+		} else if b, ok = <-c.ch; !ok {
+			c.p = &c.zero
+			c.mu.Lock()
+			defer c.mu.Unlock()
+			return false, c.err
+		} else if b.seq != c.next {
+			c.pending[b.seq] = b // decoded ahead of its turn
+			continue
+		}
+		c.next++
+		c.cur, c.i = b, 0
+	}
+	if c.keep {
+		c.p = &c.cur.pkts[c.i]
+		c.uid, c.fwd = c.cur.uid[c.i], c.cur.fwd[c.i]
+		c.inFlow = c.uid != noFlow
+	} else {
+		c.p = &c.zero
+	}
+	c.rowid++
+	return true, nil
 }
 
 // Column implements Cursor.
@@ -250,6 +530,8 @@ func (c *packetCursor) Close() error {
 		return nil
 	}
 	c.closed = true
+	close(c.stop)
+	<-c.done // the producer has left: its input and flow table are ours
 	c.in.close()
 	if c.t.env.OnScanEnd != nil {
 		st := ScanStats{Table: "packets", Rows: uint64(c.rowid), Packets: c.in.stats.IPPackets, Assembled: c.assemble}

@@ -93,9 +93,10 @@ func TestProgressInterrupts(t *testing.T) {
 		table, col string
 		wantRows   int
 	}{
-		{"packets", "src_ip", 255}, // the 256th packet is read, then the scan stops
-		{"flows", "src_ip", 0},     // the reader stops before it hands the first batch to the flow tables
-		{"flows", "", 0},           // all columns: the connection group's first pass (in Open) stops
+		{"packets", "flow_uid", 255}, // with the flow table (one goroutine): the 256th packet is read, then the scan stops
+		{"packets", "src_ip", 0},     // framed in chunks of 1024 records: the stop comes before the first chunk is decoded
+		{"flows", "src_ip", 0},       // the reader stops before it hands the first batch to the flow tables
+		{"flows", "", 0},             // all columns: the connection group's first pass (in Open) stops
 	} {
 		t.Run(tc.table+"/"+tc.col, func(t *testing.T) {
 			env := NewEnv()

@@ -6,7 +6,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"io"
 	"math"
 	"math/bits"
 	"runtime"
@@ -34,11 +33,6 @@ import (
 // packet the reader has not read yet); the cursor hands out a finished row
 // once every worker's bound is above it. Finished rows wait, as computed
 // values, while an earlier flow is still open.
-
-// scanBatchPackets is how many records make a chunk: the framer reads that
-// many before a decoder gets them and every worker its share (which moves
-// every bound forward).
-const scanBatchPackets = 1024
 
 // scanRow is one finished flow: its UID and the values of the columns the
 // scan keeps (flowScan.cells: the asked-for columns of the planned groups),
@@ -135,29 +129,6 @@ type pktBatch struct {
 	arena []byte         // copies of the payloads of pkts
 	pos   uint64         // every packet read after this batch has a UID above pos
 	flush bool           // the file ended: flush the flow table after pkts
-}
-
-// frameChunk is a run of records the framer hands to a decoder: the
-// records of one file, in order, with one empty batch per worker taken
-// when the chunk was made (so that chunks are given batches in order, and
-// the chunk every worker waits for can always be decoded).
-type frameChunk struct {
-	seq    uint64
-	frames []flows.Frame
-	arena  []byte // copies of the frames' bytes when the file's frames do not stay
-	out    []*pktBatch
-	pos    uint64
-	flush  bool
-	file   *fileDecodes
-}
-
-// fileDecodes tracks the chunks of one file not yet decoded: the file stays
-// open (its frames may point into its mapping) until they are, and their
-// decoding counts go into its statistics.
-type fileDecodes struct {
-	wg    sync.WaitGroup
-	mu    sync.Mutex
-	stats flows.SourceStats
 }
 
 type scanResult struct {
@@ -351,10 +322,7 @@ func (s *flowScan) keepsPayload() bool {
 	return s.plan.Needs&(flows.NeedPayload|flows.NeedHeads|flows.NeedSample) != 0
 }
 
-// read is the framer goroutine: it walks the records of every file (framing
-// only: flows.DeferDecode) and hands them, in chunks of scanBatchPackets,
-// to the decoders; at the end of a file it waits for the file's chunks to
-// be decoded before closing it.
+// read is the framer goroutine (frameInput): chunks go to the decoders.
 func (s *flowScan) read() {
 	defer s.wg.Done()
 	defer close(s.decodeQ)
@@ -365,79 +333,16 @@ func (s *flowScan) read() {
 			s.fail(fmt.Errorf("flows: internal error while reading: %v", r))
 		}
 	}()
-	if err := s.in.deferDecoding(); err != nil {
-		s.fail(err)
-		return
-	}
-	var (
-		seq  uint64
-		last uint64
-		ch   *frameChunk
-	)
-	file := new(fileDecodes)
-	send := func(flush bool) bool {
-		if ch == nil {
-			if ch = s.chunk(seq, file); ch == nil {
-				return false
-			}
-		}
-		ch.pos, ch.flush = last, flush
+	err := frameInput(s.in, s.chunk, func(ch *frameChunk) bool {
 		select {
 		case s.decodeQ <- ch:
+			return true
 		case <-s.stop:
 			return false
 		}
-		seq++
-		ch = nil
-		return true
-	}
-	var p flows.Packet
-	for {
-		ok, err := s.in.next(&p)
-		if ok {
-			if ch == nil {
-				if ch = s.chunk(seq, file); ch == nil {
-					return
-				}
-			}
-			fr := flows.LastFrame(s.in.src)
-			last = uint64(fr.File)<<40 | fr.Index
-			ch.frames = append(ch.frames, *fr)
-			if !s.in.stay {
-				f := &ch.frames[len(ch.frames)-1]
-				off := len(ch.arena)
-				ch.arena = append(ch.arena, f.Data...)
-				f.Data = ch.arena[off:len(ch.arena):len(ch.arena)]
-			}
-			if len(ch.frames) >= scanBatchPackets && !send(false) {
-				return
-			}
-			continue
-		}
-		if errors.Is(err, ErrInterrupted) {
-			s.fail(err)
-			return
-		}
-		if errors.Is(err, io.EOF) {
-			return // every file was ended (and its tables flushed) before
-		}
-		if !errors.Is(err, errFileEnd) {
-			s.fail(err)
-			return
-		}
-		// The end of a file (flows do not span files): every flow table
-		// flushes what it holds; once the file's chunks are decoded, the
-		// file is closed (its frames may point into its mapping) and the
-		// next one opened.
-		if !send(true) {
-			return
-		}
-		file.wg.Wait()
-		if err := s.in.endFile(s.in.ended, file.stats); err != nil {
-			s.fail(err)
-			return
-		}
-		file = new(fileDecodes)
+	})
+	if err != nil {
+		s.fail(err)
 	}
 }
 
@@ -508,15 +413,12 @@ func (s *flowScan) decode(decoders *sync.WaitGroup) {
 			b.pkts = append(b.pkts, q)
 			b.now = append(b.now, clock)
 		}
-		ch.file.mu.Lock()
-		addSourceStats(&ch.file.stats, st)
-		ch.file.mu.Unlock()
 		out := ch.out
 		for _, b := range out {
 			b.max, b.pos, b.flush = clock, ch.pos, ch.flush
 		}
 		ch.out = nil
-		ch.file.wg.Done()
+		ch.file.decoded(st)
 		s.chunks <- ch // never blocks: the free list holds every chunk
 		for w, b := range out {
 			select {
@@ -526,14 +428,6 @@ func (s *flowScan) decode(decoders *sync.WaitGroup) {
 			}
 		}
 	}
-}
-
-func addSourceStats(to *flows.SourceStats, st flows.SourceStats) {
-	to.IPPackets += st.IPPackets
-	to.NonIP += st.NonIP
-	to.DecodeErrors += st.DecodeErrors
-	to.Unsupported += st.Unsupported
-	to.Malformed += st.Malformed
 }
 
 // runWorker is worker w's goroutine.
@@ -569,10 +463,11 @@ func (s *flowScan) runWorker(w int) {
 			}
 			delete(pending, next)
 			next++
+			flush := b.flush // b goes back to the free list in work1
 			if !s.work1(w, b, asm, &clock, calls, scratch, &enc, &done) {
 				return
 			}
-			if b.flush {
+			if flush {
 				// The next file gets a fresh flow table, as one assembler
 				// per file would.
 				asm = flows.NewAssembler(s.cfg, s.plan.Needs)

@@ -34,15 +34,7 @@ func TestParallelSameRows(t *testing.T) {
 		"SELECT * FROM flows WHERE path = ? AND terminate_on_fin_rst = 0 AND flow_timeout = 1000000000",
 		"SELECT * FROM flows WHERE path = ? AND flow_timeout = 1",
 	}
-	open := func(workers int) *sql.DB {
-		env := vtab.NewEnv()
-		env.Workers = workers
-		db := Open(env, "")
-		db.SetMaxOpenConns(1)
-		t.Cleanup(func() { db.Close() })
-		return db
-	}
-	one, four := open(1), open(4)
+	one, four := openWorkers(t, 1), openWorkers(t, 4)
 	for _, in := range inputs {
 		for qi, q := range queries {
 			t.Run(fmt.Sprintf("%s/%d", filepath.Base(in), qi), func(t *testing.T) {
@@ -117,4 +109,45 @@ func dumpRows(t *testing.T, db *sql.DB, q string, arg any) ([]string, []string) 
 		t.Fatal(err)
 	}
 	return out, cols
+}
+
+// TestParallelPacketsSameRows: packets() without flow columns is framed on
+// one goroutine and decoded on several; with a flow column it is read by one
+// goroutine. Both give the same rows, in record order, for any number of
+// decoders.
+func TestParallelPacketsSameRows(t *testing.T) {
+	inputs := []string{sample(t)}
+	for _, rel := range []string{"ndpi/pcap/ip_fragmented_garbage.pcap", "wireshark/afs.cap", "ndpi/pcap/6in4tunnel.pcap",
+		"pcapng/le_test202.pcapng", "ja4/pcap/tls-handshake.pcapng"} {
+		inputs = append(inputs, corpus(t, rel))
+	}
+	inputs = append(inputs, filepath.Join(filepath.Dir(corpus(t, "ja4/pcap/ssh.pcapng")), "ssh*"))
+	one, four := openWorkers(t, 1), openWorkers(t, 4)
+	const cols = "file, frame, timestamp, src_ip, dst_ip, src_port, dst_port, protocol, ip_len, tcp_flags, payload, tcp_options"
+	for _, in := range inputs {
+		t.Run(filepath.Base(in), func(t *testing.T) {
+			seq, _ := dumpRows(t, one, "SELECT "+cols+", flow_uid FROM packets(?)", in)
+			a, _ := dumpRows(t, one, "SELECT "+cols+" FROM packets(?)", in)
+			b, _ := dumpRows(t, four, "SELECT "+cols+" FROM packets(?)", in)
+			if len(seq) == 0 || len(a) != len(seq) || len(b) != len(seq) {
+				t.Fatalf("rows: %d with the flow table, %d with 1 decoder, %d with 4", len(seq), len(a), len(b))
+			}
+			for i := range seq {
+				whole := seq[i][:strings.LastIndex(seq[i], "\x1f")]
+				if a[i] != whole || b[i] != whole {
+					t.Fatalf("row %d differs:\n flow table %.200s\n 1 decoder %.200s\n4 decoders %.200s", i, whole, a[i], b[i])
+				}
+			}
+		})
+	}
+}
+
+// openWorkers opens a database whose scans use the given number of workers.
+func openWorkers(t *testing.T, workers int) *sql.DB {
+	env := vtab.NewEnv()
+	env.Workers = workers
+	db := Open(env, "")
+	db.SetMaxOpenConns(1)
+	t.Cleanup(func() { db.Close() })
+	return db
 }
