@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"runtime"
 	"sync"
 
 	"github.com/jjsql/jjsql/flows"
@@ -171,6 +172,13 @@ func (t *PacketsTable) Open(argVals []schema.Value, used []bool) (Cursor, error)
 		stop: make(chan struct{}), done: make(chan struct{})}
 	if assemble {
 		c.asm = flows.NewAssembler(o.cfg, 0)
+	}
+	if t.env.Workers == 1 || (t.env.Workers <= 0 && runtime.GOMAXPROCS(0) == 1) {
+		// One core: reading ahead on another goroutine would only add
+		// hand-offs.
+		c.sync = true
+		close(c.done)
+		return c, nil
 	}
 	if !assemble && o.cfg.SamplingRate >= 1 {
 		// No flow table and no sampling: the rows do not depend on the
@@ -347,6 +355,8 @@ type packetCursor struct {
 	mu      sync.Mutex
 	err     error // the producer's error, read after ch is closed
 	zero    flows.Packet
+	sync    bool                    // one core: Next reads the rows itself, no goroutine
+	own     flows.Packet            // the current row with sync
 	next    uint64                  // seq of the next batch to take
 	pending map[uint64]*packetBatch // batches decoded ahead of next (parallel scan)
 	chunks  chan *frameChunk        // free chunks (parallel scan)
@@ -360,6 +370,48 @@ func (c *packetCursor) fileName() string {
 	return ""
 }
 
+// read1 reads the next row: a packet the sampler keeps, with its flow
+// when the scan assembles flows. At the end of each file the flow table (or
+// sampler) starts afresh. ok is false at the end of the input (err nil) or
+// on an error.
+func (c *packetCursor) read1(p *flows.Packet) (ok bool, uid uint64, fwd, inFlow bool, err error) {
+	for {
+		ok, err := c.in.next(p)
+		if ok {
+			if c.assemble {
+				// The assembler gives a non-first fragment its datagram's
+				// ports; the packets table shows the headers as they are.
+				sp, dp, pl := p.SrcPort, p.DstPort, p.PayloadLen
+				f, fw := c.asm.Add(p)
+				p.SrcPort, p.DstPort, p.PayloadLen = sp, dp, pl
+				if f == nil {
+					continue // sampled out
+				}
+				uid, fwd = f.UID, fw
+				for f := c.asm.Pop(); f != nil; f = c.asm.Pop() {
+					c.asm.Release(f)
+				}
+				return true, uid, fwd, true, nil
+			}
+			if !c.sampler.Keep() {
+				continue
+			}
+			return true, 0, false, false, nil
+		}
+		if c.assemble {
+			c.asm = flows.NewAssembler(c.o.cfg, 0)
+		} else {
+			c.sampler = flows.NewSampler(c.o.cfg)
+		}
+		if err == io.EOF {
+			return false, 0, false, false, nil
+		}
+		if err != nil {
+			return false, 0, false, false, err
+		}
+	}
+}
+
 // produce is the producer goroutine: the rows of the scan, in batches.
 func (c *packetCursor) produce() {
 	defer close(c.done)
@@ -367,71 +419,37 @@ func (c *packetCursor) produce() {
 	defer c.recoverAs("reading")
 	var (
 		p   flows.Packet
-		b   *packetBatch
 		seq uint64
-		uid uint64
-		fwd bool
 	)
-	take := func() bool {
+	for {
+		var b *packetBatch
 		select {
 		case b = <-c.free:
-			b.reset()
-			b.seq = seq
-			seq++
-			return true
 		case <-c.stop:
-			return false
+			return
 		}
-	}
-	send := func() bool {
+		b.reset()
+		b.seq = seq
+		seq++
+		var (
+			ok  = true
+			err error
+		)
+		for ok && b.n < packetBatchRows {
+			var uid uint64
+			var fwd, inFlow bool
+			if ok, uid, fwd, inFlow, err = c.read1(&p); ok {
+				c.add(b, &p, uid, fwd, inFlow)
+			}
+		}
 		b.seal()
 		select {
 		case c.ch <- b:
-			b = nil
-			return true
 		case <-c.stop:
-			return false
+			return
 		}
-	}
-	if !take() {
-		return
-	}
-	for {
-		ok, err := c.in.next(&p)
-		if ok {
-			inFlow := false
-			if c.assemble {
-				// The assembler gives a non-first fragment its datagram's
-				// ports; the packets table shows the headers as they are.
-				sp, dp, pl := p.SrcPort, p.DstPort, p.PayloadLen
-				f, fw := c.asm.Add(&p)
-				p.SrcPort, p.DstPort, p.PayloadLen = sp, dp, pl
-				if f == nil {
-					continue // sampled out
-				}
-				uid, fwd, inFlow = f.UID, fw, true
-				for f := c.asm.Pop(); f != nil; f = c.asm.Pop() {
-					c.asm.Release(f)
-				}
-			} else if !c.sampler.Keep() {
-				continue
-			}
-			c.add(b, &p, uid, fwd, inFlow)
-			if b.n >= packetBatchRows && (!send() || !take()) {
-				return
-			}
-			continue
-		}
-		if c.assemble {
-			c.asm = flows.NewAssembler(c.o.cfg, 0)
-		} else {
-			c.sampler = flows.NewSampler(c.o.cfg)
-		}
-		if err == io.EOF || err != nil {
-			if b.n > 0 && !send() {
-				return
-			}
-			if err != io.EOF {
+		if !ok {
+			if err != nil {
 				c.fail(err)
 			}
 			return
@@ -474,6 +492,16 @@ func (b *packetBatch) seal() {
 
 // Next implements Cursor.
 func (c *packetCursor) Next() (bool, error) {
+	if c.sync {
+		ok, uid, fwd, inFlow, err := c.read1(&c.own)
+		if !ok {
+			c.p = &c.zero
+			return false, err
+		}
+		c.p, c.uid, c.fwd, c.inFlow = &c.own, uid, fwd, inFlow
+		c.rowid++
+		return true, nil
+	}
 	c.i++
 	for c.cur == nil || c.i >= c.cur.n {
 		if c.cur != nil {

@@ -2,6 +2,7 @@ package vtab
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"testing"
 
@@ -91,15 +92,18 @@ func TestProgressInterrupts(t *testing.T) {
 	defer func() { ProgressInterval = old }()
 	for _, tc := range []struct {
 		table, col string
+		workers    int
 		wantRows   int
 	}{
-		{"packets", "flow_uid", 255}, // with the flow table (one goroutine): the 256th packet is read, then the scan stops
-		{"packets", "src_ip", 0},     // framed in chunks of 1024 records: the stop comes before the first chunk is decoded
-		{"flows", "src_ip", 0},       // the reader stops before it hands the first batch to the flow tables
-		{"flows", "", 0},             // all columns: the connection group's first pass (in Open) stops
+		{"packets", "src_ip", 1, 255},   // one core, rows read in Next: the 256th packet is read, then the scan stops
+		{"packets", "flow_uid", 2, 255}, // with the flow table (one goroutine reading ahead): the same
+		{"packets", "src_ip", 2, 0},     // framed in chunks of 1024 records: the stop comes before the first chunk is decoded
+		{"flows", "src_ip", 2, 0},       // the reader stops before it hands the first batch to the flow tables
+		{"flows", "", 2, 0},             // all columns: the connection group's first pass (in Open) stops
 	} {
-		t.Run(tc.table+"/"+tc.col, func(t *testing.T) {
+		t.Run(fmt.Sprintf("%s/%s/%d", tc.table, tc.col, tc.workers), func(t *testing.T) {
 			env := NewEnv()
+			env.Workers = tc.workers
 			env.Progress = func(b, tot, p uint64) bool { return false }
 			tab := map[string]Table{"flows": NewFlowsTable(env), "packets": NewPacketsTable(env)}[tc.table]
 			n, err := scanAll(tab, "../testdata/sample.pcap", tc.col)

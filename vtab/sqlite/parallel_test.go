@@ -111,10 +111,10 @@ func dumpRows(t *testing.T, db *sql.DB, q string, arg any) ([]string, []string) 
 	return out, cols
 }
 
-// TestParallelPacketsSameRows: packets() without flow columns is framed on
-// one goroutine and decoded on several; with a flow column it is read by one
-// goroutine. Both give the same rows, in record order, for any number of
-// decoders.
+// TestParallelPacketsSameRows: packets() reads its rows in Next with one
+// worker; with more, a flow column has them read ahead by one goroutine, and
+// without one they are framed on one goroutine and decoded on several. All
+// give the same rows, in record order.
 func TestParallelPacketsSameRows(t *testing.T) {
 	inputs := []string{sample(t)}
 	for _, rel := range []string{"ndpi/pcap/ip_fragmented_garbage.pcap", "wireshark/afs.cap", "ndpi/pcap/6in4tunnel.pcap",
@@ -127,15 +127,16 @@ func TestParallelPacketsSameRows(t *testing.T) {
 	for _, in := range inputs {
 		t.Run(filepath.Base(in), func(t *testing.T) {
 			seq, _ := dumpRows(t, one, "SELECT "+cols+", flow_uid FROM packets(?)", in)
+			ahead, _ := dumpRows(t, four, "SELECT "+cols+", flow_uid FROM packets(?)", in)
 			a, _ := dumpRows(t, one, "SELECT "+cols+" FROM packets(?)", in)
 			b, _ := dumpRows(t, four, "SELECT "+cols+" FROM packets(?)", in)
-			if len(seq) == 0 || len(a) != len(seq) || len(b) != len(seq) {
-				t.Fatalf("rows: %d with the flow table, %d with 1 decoder, %d with 4", len(seq), len(a), len(b))
+			if len(seq) == 0 || len(ahead) != len(seq) || len(a) != len(seq) || len(b) != len(seq) {
+				t.Fatalf("rows: %d, %d read ahead, %d without flows, %d decoded by 4", len(seq), len(ahead), len(a), len(b))
 			}
 			for i := range seq {
 				whole := seq[i][:strings.LastIndex(seq[i], "\x1f")]
-				if a[i] != whole || b[i] != whole {
-					t.Fatalf("row %d differs:\n flow table %.200s\n 1 decoder %.200s\n4 decoders %.200s", i, whole, a[i], b[i])
+				if ahead[i] != seq[i] || a[i] != whole || b[i] != whole {
+					t.Fatalf("row %d differs:\n      %.200s\nahead %.200s\n  one %.200s\n four %.200s", i, seq[i], ahead[i], a[i], b[i])
 				}
 			}
 		})
