@@ -13,6 +13,7 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+	"time"
 
 	_ "github.com/duckdb/duckdb-go/v2"
 	sqlite3 "github.com/mattn/go-sqlite3"
@@ -525,6 +526,25 @@ func TestInterrupted(t *testing.T) {
 	}
 	db := openSQLite(t, env, hook)
 	dir := t.TempDir()
+	t.Cleanup(func() {
+		// An interrupted SQLite or DuckDB write can still touch its
+		// journal for a moment after Query returns (it removes it
+		// itself); wait until only the two existing files are left, so
+		// that TempDir's removal does not race with it (three quiet
+		// looks in a row).
+		for k, quiet := 0, 0; k < 100; k++ {
+			time.Sleep(20 * time.Millisecond)
+			if es, _ := os.ReadDir(dir); len(es) > 2 {
+				quiet = 0
+			} else if quiet++; quiet == 3 {
+				return
+			}
+		}
+		es, _ := os.ReadDir(dir)
+		for _, e := range es {
+			t.Errorf("left after an interrupted export: %s", e.Name())
+		}
+	})
 	existing := filepath.Join(dir, "existing.duckdb")
 	existingDB := filepath.Join(dir, "existing.db")
 	q := "SELECT tick(flow_uid) AS t, * FROM flows(" + quoteString(sample(t)) + ")"

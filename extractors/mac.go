@@ -18,7 +18,8 @@ const (
 	macStatVLAN     = 0x10 // some packet carried an 802.1Q tag
 )
 
-// computeMAC fills the mac group from the outer link layer of each packet.
+// computeMAC fills the mac group from the outer link layer of each packet
+// (flows.PktL2: one record per run of equal fields, with its packet count).
 // The addresses and EtherType come from the flow's first packet; packets
 // without an Ethernet header contribute no MAC address, and every tagged
 // packet contributes its VLAN id (0 included).
@@ -54,9 +55,9 @@ func computeMAC(f *flows.Flow, _ *flows.Config, out []schema.Value) error {
 		dsts.add(p.DstMAC)
 		switch {
 		case p.DstMAC == [6]byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}:
-			bcast++
+			bcast += p.Packets()
 		case p.DstMAC[0]&1 != 0: // group (multicast) bit
-			mcast++
+			mcast += p.Packets()
 		}
 	}
 	if srcs.len() > 1 {

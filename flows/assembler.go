@@ -320,13 +320,25 @@ func (a *Assembler) record(f *Flow, p *Packet, fwd bool) {
 		a.Work.BytesKept += uint64(unsafe.Sizeof(PktIP{}))
 	}
 	if n&NeedL2 != 0 {
-		if len(f.L2) == cap(f.L2) {
-			f.L2 = grow(f.L2, lim)
+		r := PktL2{SrcMAC: p.SrcMAC, DstMAC: p.DstMAC, EthType: p.EthType, VLANID: p.VLANID,
+			HasEth: p.HasEth, HasVLAN: p.HasVLAN}
+		merged := false
+		for k := len(f.L2) - 1; k >= 0 && k >= len(f.L2)-l2Recent; k-- {
+			if q := &f.L2[k]; q.SrcMAC == r.SrcMAC && q.DstMAC == r.DstMAC && q.EthType == r.EthType &&
+				q.VLANID == r.VLANID && q.HasEth == r.HasEth && q.HasVLAN == r.HasVLAN {
+				q.More++
+				merged = true
+				break
+			}
 		}
-		f.L2 = append(f.L2, PktL2{SrcMAC: p.SrcMAC, DstMAC: p.DstMAC, EthType: p.EthType, VLANID: p.VLANID,
-			HasEth: p.HasEth, HasVLAN: p.HasVLAN})
-		a.Work.Records++
-		a.Work.BytesKept += uint64(unsafe.Sizeof(PktL2{}))
+		if !merged {
+			if len(f.L2) == cap(f.L2) {
+				f.L2 = grow(f.L2, lim)
+			}
+			f.L2 = append(f.L2, r)
+			a.Work.Records++
+			a.Work.BytesKept += uint64(unsafe.Sizeof(PktL2{}))
+		}
 	}
 	if n&NeedICMP != 0 {
 		if len(f.ICMP) == cap(f.ICMP) {

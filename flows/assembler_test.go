@@ -1,6 +1,7 @@
 package flows
 
 import (
+	"reflect"
 	"testing"
 )
 
@@ -295,5 +296,54 @@ func BenchmarkAssemblerAdd(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// TestL2RecordsMergeRuns: a packet whose link layer equals one of the
+// flow's last l2Recent records adds to its count; new fields add a record,
+// in the order of their first packet.
+func TestL2RecordsMergeRuns(t *testing.T) {
+	macA, macB := [6]byte{2, 0, 0, 0, 0, 0xa}, [6]byte{2, 0, 0, 0, 0, 0xb}
+	bcast := [6]byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}
+	pkt := func(i int, fromClient bool, src, dst [6]byte, vlan uint16) *Packet {
+		p := tcpPkt(float64(i), fromClient, ACK, uint32(1000+i), 1, 0)
+		p.HasEth, p.SrcMAC, p.DstMAC, p.EthType = true, src, dst, 0x0800
+		if vlan != 0 {
+			p.HasVLAN, p.VLANID = true, vlan
+		}
+		return p
+	}
+	var pkts []*Packet
+	for i := range 6 { // both directions, alternating
+		if i%2 == 0 {
+			pkts = append(pkts, pkt(i, true, macA, macB, 0))
+		} else {
+			pkts = append(pkts, pkt(i, false, macB, macA, 0))
+		}
+	}
+	pkts = append(pkts, pkt(6, true, macA, bcast, 0), pkt(7, true, macA, macB, 7), pkt(8, true, macA, macB, 0))
+	cfg := DefaultConfig()
+	cfg.TerminateOnFinRst = false
+	a := NewAssembler(cfg, NeedL2)
+	for _, p := range pkts {
+		a.Add(p)
+	}
+	a.Flush()
+	fs := drain(a)
+	if len(fs) != 1 {
+		t.Fatalf("%d flows, want 1", len(fs))
+	}
+	type rec struct {
+		src, dst [6]byte
+		vlan     uint16
+		packets  int64
+	}
+	want := []rec{{macA, macB, 0, 4}, {macB, macA, 0, 3}, {macA, bcast, 0, 1}, {macA, macB, 7, 1}}
+	var got []rec
+	for _, r := range fs[0].L2 {
+		got = append(got, rec{r.SrcMAC, r.DstMAC, r.VLANID, r.Packets()})
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("L2 records %+v, want %+v", got, want)
 	}
 }

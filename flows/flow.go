@@ -78,14 +78,28 @@ type PktIP struct {
 	TrafficClass uint8
 }
 
-// PktL2 holds the outer link-layer fields.
+// PktL2 holds the outer link-layer fields. A flow keeps one record per
+// distinct set of fields among its recent packets rather than one per
+// packet (the link layer of a flow seldom changes): a packet whose fields
+// equal one of the last l2Recent records adds to that record's More, and
+// only a packet with new fields adds a record. Records keep the order of
+// their first packet (L2[0] is the flow's first packet's); each stands for
+// 1 + More packets.
 type PktL2 struct {
 	SrcMAC, DstMAC [6]byte
 	EthType        uint16
 	VLANID         uint16
 	HasEth         bool
 	HasVLAN        bool
+	More           uint32 // further packets with the same fields
 }
+
+// Packets returns how many packets r stands for.
+func (r *PktL2) Packets() int64 { return 1 + int64(r.More) }
+
+// l2Recent is how many of a flow's latest link-layer records a packet is
+// compared with (its two directions, and a change or two).
+const l2Recent = 4
 
 // PktICMP holds ICMPv4 fields (IsICMP false for other packets).
 type PktICMP struct {

@@ -123,10 +123,14 @@ func TestElephantFlowBounded(t *testing.T) {
 	}
 	n := cfg.MaxPacketRecords
 	for name, l := range map[string][2]int{"Base": {len(f.Base), cap(f.Base)}, "TCP": {len(f.TCP), cap(f.TCP)},
-		"IP": {len(f.IP), cap(f.IP)}, "L2": {len(f.L2), cap(f.L2)}, "ICMP": {len(f.ICMP), cap(f.ICMP)}, "Heads": {len(f.Heads), cap(f.Heads)}} {
+		"IP": {len(f.IP), cap(f.IP)}, "ICMP": {len(f.ICMP), cap(f.ICMP)}, "Heads": {len(f.Heads), cap(f.Heads)}} {
 		if l != [2]int{n, n} {
 			t.Errorf("%s: %d records (capacity %d), want %d", name, l[0], l[1], n)
 		}
+	}
+	// The link layer never changes: one record for the first n packets.
+	if len(f.L2) != 1 || f.L2[0].Packets() != int64(n) {
+		t.Errorf("L2: %d records, the first for %d packets; want 1 for %d", len(f.L2), f.L2[0].Packets(), n)
 	}
 	if f.Packets != packets || f.Dropped.Packets != packets-n {
 		t.Errorf("Packets %d, Dropped %d; want %d, %d", f.Packets, f.Dropped.Packets, packets, packets-n)
