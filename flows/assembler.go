@@ -340,7 +340,9 @@ func (a *Assembler) record(f *Flow, p *Packet, fwd bool) {
 			a.Work.BytesKept += uint64(unsafe.Sizeof(PktL2{}))
 		}
 	}
-	if n&NeedICMP != 0 {
+	if n&NeedICMP != 0 && f.Proto == 1 {
+		// Only an ICMP flow has ICMP packets (the protocol is part of the
+		// flow key): other flows keep no ICMP records at all.
 		if len(f.ICMP) == cap(f.ICMP) {
 			f.ICMP = grow(f.ICMP, lim)
 		}

@@ -101,7 +101,8 @@ func (r *PktL2) Packets() int64 { return 1 + int64(r.More) }
 // compared with (its two directions, and a change or two).
 const l2Recent = 4
 
-// PktICMP holds ICMPv4 fields (IsICMP false for other packets).
+// PktICMP holds ICMPv4 fields (IsICMP false for other packets). Only a
+// flow of protocol 1 keeps them: Flow.ICMP is empty for any other flow.
 type PktICMP struct {
 	ID, Seq    uint16
 	Type, Code uint8
