@@ -688,3 +688,32 @@ func TestQuerySpecialFiles(t *testing.T) {
 		t.Errorf("parquet through a link: err = %v", err)
 	}
 }
+
+// TestParquetRowGroups: Parquet files are written in row groups of at most
+// 16,384 rows (parquetOptions), so DuckDB's writer holds one such group,
+// not 122,880 rows of every column, in memory.
+func TestParquetRowGroups(t *testing.T) {
+	env := vtab.NewEnv()
+	db := openSQLite(t, env)
+	out := filepath.Join(t.TempDir(), "rows.parquet")
+	q := "WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < 40000) SELECT i, i * 2 AS j FROM c"
+	if err := Query(context.Background(), db, q, out, Options{Env: env}); err != nil {
+		t.Fatal(err)
+	}
+	duck, err := sql.Open("duckdb", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer duck.Close()
+	r := query(t, duck, "SELECT count(DISTINCT row_group_id), max(row_group_num_rows), sum(DISTINCT row_group_num_rows) FROM parquet_metadata("+quoteString(out)+")")
+	if len(r.rows) != 1 {
+		t.Fatalf("parquet_metadata: %d rows", len(r.rows))
+	}
+	groups, maxRows := fmt.Sprint(r.rows[0][0]), fmt.Sprint(r.rows[0][1])
+	if groups != "3" || maxRows != "16384" {
+		t.Errorf("row groups %s, largest %s rows; want 3 of at most 16384 (40,000 rows)", groups, maxRows)
+	}
+	if got := query(t, duck, "SELECT count(*), sum(j) FROM read_parquet("+quoteString(out)+")"); fmt.Sprint(got.rows[0]) != "[40000 1600040000]" {
+		t.Errorf("read back %v, want 40000 rows summing to 1600040000", got.rows[0])
+	}
+}
