@@ -13,6 +13,10 @@ import (
 // them in chunks to decoder goroutines. Used by the flows() scan and by
 // packets() when rows need no flow table.
 
+// decodeFrame is flows.DecodeFrame (a variable so that a test can make it
+// fail).
+var decodeFrame = flows.DecodeFrame
+
 // chunkFrames is how many records make a chunk.
 const chunkFrames = 1024
 

@@ -252,23 +252,34 @@ func (c *packetCursor) frame(wg *sync.WaitGroup) {
 // decode is a decoder goroutine of a parallel packets scan.
 func (c *packetCursor) decode(wg *sync.WaitGroup) {
 	defer wg.Done()
-	defer c.recoverAs("decoding")
 	var p flows.Packet
 	for ch := range c.decodeQ {
-		var st flows.SourceStats
 		b := ch.pb
-		for i := range ch.frames {
-			if !flows.DecodeFrame(&ch.frames[i], &p, &st) {
-				continue
-			}
-			c.add(b, &p, 0, false, false)
-		}
+		st := c.decodeChunk(ch, b, &p)
 		b.seal()
 		ch.pb = nil
 		ch.file.decoded(st)
 		c.chunks <- ch // never blocks: the list holds every chunk
 		c.ch <- b      // never blocks: the channel holds every batch
 	}
+}
+
+// decodeChunk decodes ch's records into b. A panic (a bug in a decoder)
+// fails the scan; the batch still goes on with the rows before it, so the
+// cursor does not wait for it forever.
+func (c *packetCursor) decodeChunk(ch *frameChunk, b *packetBatch, p *flows.Packet) (st flows.SourceStats) {
+	i := 0
+	defer func() {
+		if r := recover(); r != nil {
+			c.fail(fmt.Errorf("packets: internal error while decoding record %d of file %d: %v", ch.frames[i].Index, ch.frames[i].File, r))
+		}
+	}()
+	for ; i < len(ch.frames); i++ {
+		if decodeFrame(&ch.frames[i], p, &st) {
+			c.add(b, p, 0, false, false)
+		}
+	}
+	return st
 }
 
 func (c *packetCursor) recoverAs(what string) {

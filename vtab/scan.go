@@ -385,34 +385,10 @@ func (s *flowScan) chunk(seq uint64, file *fileDecodes) *frameChunk {
 func (s *flowScan) decode(decoders *sync.WaitGroup) {
 	defer s.wg.Done()
 	defer decoders.Done()
-	defer func() {
-		if r := recover(); r != nil {
-			s.fail(fmt.Errorf("flows: internal error while decoding: %v", r))
-		}
-	}()
 	payload := s.keepsPayload()
 	var p flows.Packet
 	for ch := range s.decodeQ {
-		var st flows.SourceStats
-		clock := math.Inf(-1)
-		for i := range ch.frames {
-			if !flows.DecodeFrame(&ch.frames[i], &p, &st) {
-				continue
-			}
-			clock = max(clock, p.TS)
-			b := ch.out[s.shard(&p)]
-			q := p
-			q.TCPOptions = nil
-			if payload && len(p.Payload) > 0 {
-				off := len(b.arena)
-				b.arena = append(b.arena, p.Payload...)
-				q.Payload = b.arena[off:len(b.arena):len(b.arena)]
-			} else {
-				q.Payload = nil
-			}
-			b.pkts = append(b.pkts, q)
-			b.now = append(b.now, clock)
-		}
+		st, clock := s.decodeChunk(ch, payload, &p)
 		out := ch.out
 		for _, b := range out {
 			b.max, b.pos, b.flush = clock, ch.pos, ch.flush
@@ -428,6 +404,40 @@ func (s *flowScan) decode(decoders *sync.WaitGroup) {
 			}
 		}
 	}
+}
+
+// decodeChunk decodes ch's records into its workers' batches and returns
+// the decoding counts and the latest capture time of its IP packets. A
+// panic (a bug in a decoder) fails the scan with an error naming the
+// record; the chunk still goes on with the packets decoded before it, so
+// that every worker gets its batch and the scan ends instead of waiting.
+func (s *flowScan) decodeChunk(ch *frameChunk, payload bool, p *flows.Packet) (st flows.SourceStats, clock float64) {
+	clock = math.Inf(-1)
+	i := 0
+	defer func() {
+		if r := recover(); r != nil {
+			s.fail(fmt.Errorf("flows: internal error while decoding record %d of file %d: %v", ch.frames[i].Index, ch.frames[i].File, r))
+		}
+	}()
+	for ; i < len(ch.frames); i++ {
+		if !decodeFrame(&ch.frames[i], p, &st) {
+			continue
+		}
+		clock = max(clock, p.TS)
+		b := ch.out[s.shard(p)]
+		q := *p
+		q.TCPOptions = nil
+		if payload && len(p.Payload) > 0 {
+			off := len(b.arena)
+			b.arena = append(b.arena, p.Payload...)
+			q.Payload = b.arena[off:len(b.arena):len(b.arena)]
+		} else {
+			q.Payload = nil
+		}
+		b.pkts = append(b.pkts, q)
+		b.now = append(b.now, clock)
+	}
+	return st, clock
 }
 
 // runWorker is worker w's goroutine.
