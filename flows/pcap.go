@@ -101,6 +101,15 @@ func (s *pcapSource) Next(p *Packet) error {
 		s.in.advance(hl + int(caplen))
 		s.index++
 		s.stats.Records++
+		if s.deferred {
+			// Framing only (DeferDecode): the record goes to LastFrame;
+			// p is left alone.
+			fr := &s.frame
+			fr.Data, fr.File, fr.Index = rec[hl:], s.file, s.index
+			fr.TS, fr.TSSec, fr.TSNsec = decimalTS(int64(sec), uint64(frac), s.format.digits)
+			fr.CapLen, fr.WireLen, fr.LinkType, fr.Offset, fr.swapped = int(caplen), int(wirelen), s.link, off, s.format.bigEndian
+			return nil
+		}
 		p.Reset()
 		p.File = s.file
 		p.Index = s.index
