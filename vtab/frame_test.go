@@ -1,11 +1,16 @@
 package vtab
 
 import (
+	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/jjsql/jjsql/flows"
+	"github.com/jjsql/jjsql/schema"
 )
 
 // TestDecoderPanicEndsScan: a panic while decoding (a bug in a decoder)
@@ -34,5 +39,50 @@ func TestDecoderPanicEndsScan(t *testing.T) {
 				t.Errorf("no rows before the error")
 			}
 		})
+	}
+}
+
+// TestEarlyCloseManyFiles closes scans of a directory of captures after a
+// few rows, at varying points (some while the framer waits for a file's
+// chunks to be decoded): every close returns.
+func TestEarlyCloseManyFiles(t *testing.T) {
+	raw, err := os.ReadFile("../testdata/sample.pcap")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	for i := range 12 {
+		if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("c%02d.pcap", i)), raw, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, table := range []string{"flows", "packets"} {
+		for stopAt := 0; stopAt < 3000; stopAt += 97 {
+			env := NewEnv()
+			env.Workers = 2
+			tab := map[string]Table{"flows": NewFlowsTable(env), "packets": NewPacketsTable(env)}[table]
+			args := make([]schema.Value, len(ArgNames()))
+			args[0] = schema.TextV(dir)
+			used := make([]bool, len(tab.Columns()))
+			for i, c := range tab.Columns() {
+				used[i] = c.Name == "src_ip"
+			}
+			cur, err := tab.Open(args, used)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for n := 0; n < stopAt; n++ {
+				if ok, err := cur.Next(); err != nil || !ok {
+					break
+				}
+			}
+			done := make(chan struct{})
+			go func() { cur.Close(); close(done) }()
+			select {
+			case <-done:
+			case <-time.After(10 * time.Second):
+				t.Fatalf("%s: Close after %d rows did not return", table, stopAt)
+			}
+		}
 	}
 }

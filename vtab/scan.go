@@ -387,8 +387,16 @@ func (s *flowScan) decode(decoders *sync.WaitGroup) {
 	defer decoders.Done()
 	payload := s.keepsPayload()
 	var p flows.Packet
+	stopped := false
 	for ch := range s.decodeQ {
-		st, clock := s.decodeChunk(ch, payload, &p)
+		// Once the scan is stopped, the chunks still queued are only
+		// marked decoded: the framer may be waiting for a file's chunks
+		// before it can see the stop.
+		var st flows.SourceStats
+		var clock float64
+		if !stopped {
+			st, clock = s.decodeChunk(ch, payload, &p)
+		}
 		out := ch.out
 		for _, b := range out {
 			b.max, b.pos, b.flush = clock, ch.pos, ch.flush
@@ -397,10 +405,13 @@ func (s *flowScan) decode(decoders *sync.WaitGroup) {
 		ch.file.decoded(st)
 		s.chunks <- ch // never blocks: the free list holds every chunk
 		for w, b := range out {
+			if stopped {
+				break
+			}
 			select {
 			case s.toWorker[w] <- b:
 			case <-s.stop:
-				return
+				stopped = true
 			}
 		}
 	}
