@@ -59,6 +59,17 @@ func (s *sourceBase) deferDecode() bool {
 
 func (s *sourceBase) lastFrame() *Frame { return &s.frame }
 
+// AddDecoded adds to s the counts that DecodeFrame keeps (IPPackets,
+// Malformed, NonIP, Unsupported, DecodeErrors): a deferred source's Stats
+// plus its decoders' counts are what its Stats would have been.
+func (s *SourceStats) AddDecoded(d SourceStats) {
+	s.IPPackets += d.IPPackets
+	s.Malformed += d.Malformed
+	s.NonIP += d.NonIP
+	s.Unsupported += d.Unsupported
+	s.DecodeErrors += d.DecodeErrors
+}
+
 // DecodeFrame decodes fr into p (reset first), as Source.Next would, and
 // reports whether it carries an IP packet; st counts the outcome as a
 // source's Stats would (IPPackets, Malformed, NonIP, Unsupported,

@@ -125,10 +125,6 @@ func readDecoded(t *testing.T, path string, framed bool) (pkts []Packet, st Sour
 		}
 	}
 	st = src.Stats()
-	st.IPPackets += dec.IPPackets
-	st.NonIP += dec.NonIP
-	st.DecodeErrors += dec.DecodeErrors
-	st.Unsupported += dec.Unsupported
-	st.Malformed += dec.Malformed
+	st.AddDecoded(dec)
 	return pkts, st, end, !framed || stay
 }

@@ -49,11 +49,7 @@ type fileDecodes struct {
 // chunk decoded.
 func (fd *fileDecodes) decoded(st flows.SourceStats) {
 	fd.mu.Lock()
-	fd.stats.IPPackets += st.IPPackets
-	fd.stats.NonIP += st.NonIP
-	fd.stats.DecodeErrors += st.DecodeErrors
-	fd.stats.Unsupported += st.Unsupported
-	fd.stats.Malformed += st.Malformed
+	fd.stats.AddDecoded(st)
 	fd.mu.Unlock()
 	fd.wg.Done()
 }

@@ -144,11 +144,7 @@ var errFileEnd = errors.New("vtab: end of file")
 // opens the next one. It returns an error only when no file could be opened.
 func (in *input) endFile(err error, dec flows.SourceStats) error {
 	st := in.src.Stats()
-	st.IPPackets += dec.IPPackets
-	st.NonIP += dec.NonIP
-	st.DecodeErrors += dec.DecodeErrors
-	st.Unsupported += dec.Unsupported
-	st.Malformed += dec.Malformed
+	st.AddDecoded(dec)
 	in.addStats(st)
 	if !errors.Is(err, io.EOF) {
 		in.env.warn("%s: capture ended early: %v (%d packets read before it)", in.table, err, st.IPPackets)

@@ -168,8 +168,7 @@ func (t *PacketsTable) Open(argVals []schema.Value, used []bool) (Cursor, error)
 		}
 	}
 	c := &packetCursor{t: t, o: o, in: in, assemble: assemble, keep: keep, sampler: flows.NewSampler(o.cfg),
-		p: new(flows.Packet), ch: make(chan *packetBatch, packetBatches-2), free: make(chan *packetBatch, packetBatches),
-		stop: make(chan struct{}), done: make(chan struct{})}
+		p: new(flows.Packet), stop: make(chan struct{}), done: make(chan struct{})}
 	if assemble {
 		c.asm = flows.NewAssembler(o.cfg, 0)
 	}
@@ -207,6 +206,7 @@ func (t *PacketsTable) Open(argVals []schema.Value, used []bool) (Cursor, error)
 		}()
 		return c, nil
 	}
+	c.ch, c.free = make(chan *packetBatch, packetBatches-2), make(chan *packetBatch, packetBatches)
 	for range packetBatches {
 		c.free <- &packetBatch{}
 	}

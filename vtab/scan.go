@@ -35,7 +35,7 @@ import (
 // values, while an earlier flow is still open.
 
 // scanRow is one finished flow: its UID and the values of the columns the
-// scan keeps (flowScan.cells: the asked-for columns of the planned groups),
+// scan keeps (flowScan.cellAt and colType: the asked-for columns of the planned groups),
 // encoded back to back in enc: a row may wait for an earlier flow to end,
 // so it is kept small. An integer or boolean cell is a zigzag varint, a real
 // one the varint of its float bits byte-reversed (0.0, 1.0, 0.5 take one or
