@@ -84,7 +84,7 @@ func sshStreamDone(b []byte) flows.StreamVerdict {
 	case !ok || banner.IsSSH1():
 		return flows.StreamKeep
 	case end < 0:
-		if len(b) >= maxHTTPHead {
+		if len(b) >= maxHeadWait {
 			return flows.StreamKeep
 		}
 		return flows.StreamMore
@@ -99,9 +99,10 @@ func sshStreamDone(b []byte) flows.StreamVerdict {
 	return flows.StreamMore
 }
 
-// maxHTTPHead is how far an HTTP/1.x head is waited for (http2.PlainHead
+// maxHeadWait is how far a protocol's opening (an HTTP/1.x head, an SSH
+// banner) is waited for before the stream is kept to its budget (http2.PlainHead
 // reads that much).
-const maxHTTPHead = 16 << 10
+const maxHeadWait = 16 << 10
 
 func httpStreamDone(f *flows.Flow, dir int) flows.StreamVerdict {
 	b := f.App.Stream[dir].Data
@@ -119,7 +120,7 @@ func httpStreamDone(f *flows.Flow, dir int) flows.StreamVerdict {
 	case http2.HeadSwitch:
 		return flows.StreamKeep
 	}
-	if len(b) >= maxHTTPHead {
+	if len(b) >= maxHeadWait {
 		return flows.StreamKeep
 	}
 	return flows.StreamMore
