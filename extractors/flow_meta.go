@@ -11,7 +11,7 @@ import (
 )
 
 func init() {
-	register(&Group{ID: "flow_meta", Needs: flows.NeedBase, Compute: computeFlowMeta,
+	register(&Group{ID: "flow_meta", Needs: 0, Compute: computeFlowMeta,
 		Extra: []schema.Feature{{Name: "flow_id", Group: "flow_meta", Type: schema.Text, Profile: schema.Core,
 			Doc: "JoyfulJay's flow id: first 32 hex digits of SHA-256(salt + the 5-tuple in canonical order), the same for both directions"}}})
 }
@@ -30,59 +30,25 @@ const (
 // computeFlowMeta fills the flow_meta group: endpoints, times, packet and
 // byte counters, rates, flow_stat and the header description.
 func computeFlowMeta(f *flows.Flow, cfg *flows.Config, out []schema.Value) error {
-	var bytesFwd, bytesBwd, payFwd, payBwd int64
+	// Every value here is a sum over the flow's packets: Flow.Sum has them
+	// all (past the record cap too), so the group keeps no per-packet records.
+	t := &f.Sum
+	bytesFwd, bytesBwd, payFwd, payBwd := t.BytesFwd, t.BytesBwd, t.PayloadFwd, t.PayloadBwd
 	var stat int64
-	for i := range f.Base {
-		b := &f.Base[i]
-		if b.Fwd {
-			bytesFwd += int64(b.IPLen)
-			payFwd += int64(b.Payload)
-		} else {
-			bytesBwd += int64(b.IPLen)
-			payBwd += int64(b.Payload)
-		}
-		if !b.HasFlags {
-			continue
-		}
-		syn, ack := b.Flags&flows.SYN != 0, b.Flags&flows.ACK != 0
-		switch {
-		case syn && !ack:
-			stat |= flowStatSYN
-		case syn && ack:
-			stat |= flowStatSYNACK
-		}
-		if b.Flags&flows.FIN != 0 {
-			if b.Fwd {
-				stat |= flowStatFINFwd
-			} else {
-				stat |= flowStatFINBwd
-			}
-		}
-		if b.Flags&flows.RST != 0 {
-			stat |= flowStatRST
-		}
+	if t.Handshake&flows.SawSYN != 0 {
+		stat |= flowStatSYN
 	}
-	// The packets past Config.MaxPacketRecords have no records, only totals.
-	if d := &f.Dropped; d.Packets > 0 {
-		bytesFwd += d.BytesFwd
-		bytesBwd += d.BytesBwd
-		payFwd += d.PayloadFwd
-		payBwd += d.PayloadBwd
-		if d.Handshake&flows.SawSYN != 0 {
-			stat |= flowStatSYN
-		}
-		if d.Handshake&flows.SawSYNACK != 0 {
-			stat |= flowStatSYNACK
-		}
-		if d.FlagsFwd&flows.FIN != 0 {
-			stat |= flowStatFINFwd
-		}
-		if d.FlagsBwd&flows.FIN != 0 {
-			stat |= flowStatFINBwd
-		}
-		if (d.FlagsFwd|d.FlagsBwd)&flows.RST != 0 {
-			stat |= flowStatRST
-		}
+	if t.Handshake&flows.SawSYNACK != 0 {
+		stat |= flowStatSYNACK
+	}
+	if t.FlagsFwd&flows.FIN != 0 {
+		stat |= flowStatFINFwd
+	}
+	if t.FlagsBwd&flows.FIN != 0 {
+		stat |= flowStatFINBwd
+	}
+	if (t.FlagsFwd|t.FlagsBwd)&flows.RST != 0 {
+		stat |= flowStatRST
 	}
 	if stat&(flowStatSYN|flowStatSYNACK) == flowStatSYN|flowStatSYNACK &&
 		(stat&(flowStatFINFwd|flowStatFINBwd) == flowStatFINFwd|flowStatFINBwd || stat&flowStatRST != 0) {

@@ -45,6 +45,7 @@ func bFlow(pkts ...bPkt) *flows.Flow {
 			TS: p.ts, IPLen: 40 + p.payload, Payload: p.payload, Fwd: p.fwd,
 			HasFlags: !p.notTCP, Flags: p.flags,
 		})
+		f.Sum.Add(&f.Base[len(f.Base)-1])
 		var t flows.PktTCP
 		if !p.notTCP {
 			t = flows.PktTCP{

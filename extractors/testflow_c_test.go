@@ -35,6 +35,7 @@ func cFlow(pkts ...cPkt) *flows.Flow {
 			f.PacketsFwd++
 		}
 		f.Base = append(f.Base, p.base)
+		f.Sum.Add(&f.Base[len(f.Base)-1])
 		f.IP = append(f.IP, p.ip)
 		f.L2 = append(f.L2, p.l2)
 		f.ICMP = append(f.ICMP, p.icmp)

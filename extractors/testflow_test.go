@@ -99,6 +99,7 @@ func buildFlowA(pkts []flows.Packet) *flows.Flow {
 			HasFlags: p.HasTCP,
 			Flags:    p.TCPFlags,
 		})
+		f.Sum.Add(&f.Base[len(f.Base)-1])
 		f.TCP = append(f.TCP, tcpRecordA(p))
 		f.IP = append(f.IP, flows.PktIP{
 			FlowLabel:    p.FlowLabel,

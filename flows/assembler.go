@@ -261,12 +261,13 @@ func (a *Assembler) startClosing(f *Flow, ts float64) {
 const recordNeeds = NeedBase | NeedTCP | NeedIP | NeedL2 | NeedICMP | NeedHeads
 
 func (a *Assembler) record(f *Flow, p *Packet, fwd bool) {
+	base := PktBase{TS: p.TS, IPLen: uint32(p.IPLen), Payload: uint32(p.PayloadLen),
+		Fwd: fwd, HasFlags: p.HasTCP, Flags: p.TCPFlags}
+	f.Sum.Add(&base)
 	n := a.needs
 	if n == 0 {
 		return
 	}
-	base := PktBase{TS: p.TS, IPLen: uint32(p.IPLen), Payload: uint32(p.PayloadLen),
-		Fwd: fwd, HasFlags: p.HasTCP, Flags: p.TCPFlags}
 	if n&recordNeeds != 0 && a.cfg.MaxPacketRecords > 0 && f.Packets-1-f.Dropped.Packets >= a.cfg.MaxPacketRecords {
 		// Over the cap: only totals, and the payload budgets below.
 		f.Dropped.Add(&base)
@@ -359,6 +360,15 @@ func (a *Assembler) record(f *Flow, p *Packet, fwd bool) {
 		f.Heads = append(f.Heads, h)
 		a.Work.Records++
 		a.Work.BytesKept += uint64(unsafe.Sizeof(PktHead{}))
+	}
+	if n&NeedHeadCount != 0 && a.cfg.HeadMatch != nil {
+		head := p.Payload
+		if len(head) > HeadBytes {
+			head = head[:HeadBytes]
+		}
+		if a.cfg.HeadMatch(head) {
+			f.HeadMatches++
+		}
 	}
 	if n&NeedSample != 0 && (p.HasTCP || p.HasUDP) && len(p.Payload) > 0 {
 		a.sample(f, p, fwd)

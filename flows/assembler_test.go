@@ -347,3 +347,73 @@ func TestL2RecordsMergeRuns(t *testing.T) {
 		t.Errorf("L2 records %+v, want %+v", got, want)
 	}
 }
+
+// Flow.Sum adds up every packet whatever the scan keeps, past the record
+// cap too, and Flow.HeadMatches counts every packet Config.HeadMatch accepts.
+func TestSumAndHeadMatches(t *testing.T) {
+	hello := []byte{0x16, 0x03, 0x01, 0x00, 0x20}
+	pkts := func() []*Packet {
+		ps := []*Packet{
+			tcpPkt(0, true, SYN, 100, 0, 0),
+			tcpPkt(0.1, false, SYN|ACK, 500, 101, 0),
+			tcpPkt(0.2, true, ACK, 101, 501, 0),
+			tcpPkt(0.3, true, PSH|ACK, 101, 501, 300),   // a handshake record
+			tcpPkt(0.4, false, PSH|ACK, 501, 401, 1200), // a handshake record
+			tcpPkt(0.5, true, PSH|ACK, 401, 1701, 50),   // application data
+			tcpPkt(0.6, false, FIN|ACK, 1701, 451, 0),
+			tcpPkt(0.7, true, RST, 451, 0, 0),
+		}
+		ps[3].Payload, ps[4].Payload = hello, hello
+		ps[5].Payload = []byte{0x17, 0x03, 0x03}
+		for i, p := range ps {
+			p.Index = uint64(i + 1)
+		}
+		return ps
+	}
+	want := Totals{Packets: 8, PacketsFwd: 5, BytesFwd: 5*40 + 350, BytesBwd: 3*40 + 1200,
+		PayloadFwd: 350, PayloadBwd: 1200, FlagsFwd: SYN | ACK | PSH | RST, FlagsBwd: SYN | ACK | PSH | FIN,
+		Handshake: SawSYN | SawSYNACK}
+	for _, tc := range []struct {
+		needs   Needs
+		cap     int
+		records int
+	}{{0, 0, 0}, {NeedBase | NeedHeadCount, 0, 8}, {NeedBase | NeedHeadCount, 3, 3}} {
+		cfg := DefaultConfig()
+		cfg.TerminateOnFinRst = false
+		cfg.MaxPacketRecords = tc.cap
+		cfg.HeadMatch = func(b []byte) bool { return len(b) >= 3 && b[0] == 0x16 && b[1] == 3 }
+		a := NewAssembler(cfg, tc.needs)
+		for _, p := range pkts() {
+			a.Add(p)
+		}
+		a.Flush()
+		fs := drain(a)
+		if len(fs) != 1 {
+			t.Fatalf("needs %b cap %d: %d flows, want 1", tc.needs, tc.cap, len(fs))
+		}
+		f := fs[0]
+		if f.Sum != want {
+			t.Errorf("needs %b cap %d: Sum %+v, want %+v", tc.needs, tc.cap, f.Sum, want)
+		}
+		if len(f.Base) != tc.records {
+			t.Errorf("needs %b cap %d: %d base records, want %d", tc.needs, tc.cap, len(f.Base), tc.records)
+		}
+		// The records and Dropped add up to Sum.
+		if tc.needs&NeedBase != 0 {
+			got := f.Dropped
+			for i := range f.Base {
+				got.Add(&f.Base[i])
+			}
+			if got != want {
+				t.Errorf("needs %b cap %d: records + Dropped %+v, want %+v", tc.needs, tc.cap, got, want)
+			}
+		}
+		wantMatches := 0
+		if tc.needs&NeedHeadCount != 0 {
+			wantMatches = 2
+		}
+		if f.HeadMatches != wantMatches {
+			t.Errorf("needs %b cap %d: HeadMatches %d, want %d", tc.needs, tc.cap, f.HeadMatches, wantMatches)
+		}
+	}
+}

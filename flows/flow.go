@@ -13,14 +13,15 @@ import (
 type Needs uint32
 
 const (
-	NeedBase    Needs = 1 << iota // Flow.Base: time, lengths, direction, TCP flags
-	NeedTCP                       // Flow.TCP: sequence numbers, window, options
-	NeedIP                        // Flow.IP: TTL, TOS, IP ID and flags, flow label
-	NeedL2                        // Flow.L2: MAC addresses, EtherType, VLAN
-	NeedICMP                      // Flow.ICMP: ICMP type, code, id, sequence
-	NeedPayload                   // Flow.App: reassembled TCP streams and the first datagrams
-	NeedHeads                     // Flow.Heads: the first payload bytes of every packet
-	NeedSample                    // Flow.Sample: the first Config.EntropySampleBytes payload bytes of each direction
+	NeedBase      Needs = 1 << iota // Flow.Base: time, lengths, direction, TCP flags
+	NeedTCP                         // Flow.TCP: sequence numbers, window, options
+	NeedIP                          // Flow.IP: TTL, TOS, IP ID and flags, flow label
+	NeedL2                          // Flow.L2: MAC addresses, EtherType, VLAN
+	NeedICMP                        // Flow.ICMP: ICMP type, code, id, sequence
+	NeedPayload                     // Flow.App: reassembled TCP streams and the first datagrams
+	NeedHeads                       // Flow.Heads: the first payload bytes of every packet
+	NeedSample                      // Flow.Sample: the first Config.EntropySampleBytes payload bytes of each direction
+	NeedHeadCount                   // Flow.HeadMatches: packets whose first payload bytes Config.HeadMatch accepts
 )
 
 // HeadBytes is how many payload bytes of each packet Flow.Heads keeps.
@@ -137,6 +138,16 @@ type Flow struct {
 	// and does not depend on it.
 	Dropped Totals
 
+	// Sum sums up every packet of the flow (the records' sum plus
+	// Dropped's), kept whatever the scan needs: groups that only add up
+	// packets read it instead of per-packet records.
+	Sum Totals
+
+	// HeadMatches counts the packets (every one, past the record cap too)
+	// whose first HeadBytes payload bytes Config.HeadMatch accepted. With
+	// NeedHeadCount.
+	HeadMatches int
+
 	Base  []PktBase
 	TCP   []PktTCP
 	IP    []PktIP
@@ -200,13 +211,19 @@ func (t *Totals) Add(b *PktBase) {
 		t.PacketsFwd++
 		t.BytesFwd += int64(b.IPLen)
 		t.PayloadFwd += int64(b.Payload)
-		t.FlagsFwd |= b.Flags
 	} else {
 		t.BytesBwd += int64(b.IPLen)
 		t.PayloadBwd += int64(b.Payload)
+	}
+	if !b.HasFlags {
+		return
+	}
+	if b.Fwd {
+		t.FlagsFwd |= b.Flags
+	} else {
 		t.FlagsBwd |= b.Flags
 	}
-	if b.HasFlags && b.Flags&SYN != 0 {
+	if b.Flags&SYN != 0 {
 		if b.Flags&ACK != 0 {
 			t.Handshake |= SawSYNACK
 		} else {
@@ -289,6 +306,11 @@ type Config struct {
 	// direction dir is kept in f.App.Datagrams; true keeps neither it nor any
 	// later datagram of that direction.
 	DatagramDone func(f *Flow, dir int, payload []byte) bool
+	// HeadMatch, when set, is asked with the first HeadBytes payload bytes
+	// (fewer when the packet has fewer) of every packet of a scan that
+	// needs NeedHeadCount; Flow.HeadMatches counts its yeses. A group that
+	// only counts packets of some kind this way keeps no Flow.Heads.
+	HeadMatch func(head []byte) bool
 	// MaxPacketRecords caps the per-packet records (Base, TCP, IP, L2, ICMP,
 	// Heads) one flow keeps: packets after the first MaxPacketRecords only
 	// update the flow's exact totals (see Flow.Dropped). 0 keeps every
