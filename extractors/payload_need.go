@@ -148,8 +148,10 @@ func quicLongHeaderPacket(b []byte) bool {
 	return len(b) >= 7 && b[0]&0xc0 == 0xc0 && (b[1]|b[2]|b[3]|b[4]) != 0 && b[5] <= 20
 }
 
-// Configure sets the parsers' hooks in cfg (StreamDone, DatagramDone): a
-// scan that computes the groups should configure its flows.Config with it.
+// Configure sets the parsers' hooks in cfg (StreamDone, DatagramDone,
+// HeadMatch): a scan that computes the groups must configure its
+// flows.Config with it.
 func Configure(cfg *flows.Config) {
 	cfg.StreamDone, cfg.DatagramDone = StreamDone, DatagramDone
+	cfg.HeadMatch = tlsHandshakeHead
 }

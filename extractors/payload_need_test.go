@@ -158,8 +158,9 @@ func TestPayloadHooksChangeNoValue(t *testing.T) {
 func payloadGroupValues(t *testing.T, path string, groups []string, hooks bool) (map[uint64][]schema.Value, uint64) {
 	t.Helper()
 	cfg := conformanceConfig()
-	if hooks {
-		Configure(&cfg)
+	Configure(&cfg)
+	if !hooks {
+		cfg.StreamDone, cfg.DatagramDone = nil, nil
 	}
 	a := flows.NewAssembler(cfg, PlanGroups(groups...).Needs)
 	out := map[uint64][]schema.Value{}

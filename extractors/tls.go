@@ -20,7 +20,7 @@ func init() {
 			{Name: "ja4_r", Group: "tls", Type: schema.Text, Profile: schema.Core,
 				Doc: "Raw JA4 (JA4_r): the readable part, the sorted cipher list, the sorted extension list and the signature algorithms, unhashed; empty if none."},
 		},
-		Needs:   flows.NeedPayload | flows.NeedHeads,
+		Needs:   flows.NeedPayload | flows.NeedHeadCount,
 		Compute: computeTLS,
 	})
 }
@@ -307,19 +307,17 @@ func fillTLS(f *flows.Flow, hs *tlsHandshake, out []schema.Value) {
 	out[tlsJA4R] = schema.TextV(ja4r)
 }
 
-// tlsHandshakePacketCount counts the packets whose payload starts with a
+// tlsHandshakePacketCount is the number of packets whose payload starts
+// with a handshake record header (tlsHandshakeHead), counted by the
+// assembler as the packets pass (Config.HeadMatch, set by Configure).
+func tlsHandshakePacketCount(f *flows.Flow) int64 { return int64(f.HeadMatches) }
+
+// tlsHandshakeHead reports whether a packet's payload starts with a
 // handshake record header: content type 22 and a TLS (0x0300-0x0304) or
 // DTLS (0xfeff, 0xfefd, 0xfefc) version.
-func tlsHandshakePacketCount(f *flows.Flow) int64 {
-	var n int64
-	for i := range f.Heads {
-		b := f.Heads[i].Bytes()
-		if len(b) < 3 || b[0] != tls.ContentHandshake {
-			continue
-		}
-		if b[1] == 3 && b[2] <= 4 || b[1] == 0xfe && (b[2] == 0xff || b[2] == 0xfd || b[2] == 0xfc) {
-			n++
-		}
+func tlsHandshakeHead(b []byte) bool {
+	if len(b) < 3 || b[0] != tls.ContentHandshake {
+		return false
 	}
-	return n
+	return b[1] == 3 && b[2] <= 4 || b[1] == 0xfe && (b[2] == 0xff || b[2] == 0xfd || b[2] == 0xfc)
 }

@@ -98,6 +98,9 @@ func generatedTLSFlow(t testing.TB, version uint16, reversed bool) *flows.Flow {
 		var h flows.PktHead
 		h.N = uint8(copy(h.B[:], fl.Data))
 		f.Heads = append(f.Heads, h)
+		if tlsHandshakeHead(h.Bytes()) {
+			f.HeadMatches++
+		}
 		f.Base = append(f.Base, flows.PktBase{Fwd: dir == 0, Payload: uint32(len(fl.Data))})
 	}
 	// A bare ACK: no head bytes.

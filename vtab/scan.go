@@ -319,7 +319,7 @@ func (s *flowScan) batch() *pktBatch {
 
 // keepsPayload reports whether the planned groups read payload bytes.
 func (s *flowScan) keepsPayload() bool {
-	return s.plan.Needs&(flows.NeedPayload|flows.NeedHeads|flows.NeedSample) != 0
+	return s.plan.Needs&(flows.NeedPayload|flows.NeedHeads|flows.NeedSample|flows.NeedHeadCount) != 0
 }
 
 // read is the framer goroutine (frameInput): chunks go to the decoders.
