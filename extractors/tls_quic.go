@@ -25,7 +25,8 @@ func tlsFromQUIC(f *flows.Flow, hs *tlsHandshake) {
 		if !quicLongHeader(f.App.Datagrams[dir]) {
 			continue
 		}
-		msg, ok := quic.ClientHello(dgs[dir])
+		client := quic.ScanClient(dgs[dir])
+		msg, ok := client.ClientHello()
 		if !ok {
 			continue
 		}
@@ -38,7 +39,7 @@ func tlsFromQUIC(f *flows.Flow, hs *tlsHandshake) {
 			continue
 		}
 		hs.hello, hs.hasHello, hs.transport = h, true, tls.JA4QUIC
-		if msg, ok := quic.ServerHello(dgs[dir], dgs[1-dir]); ok {
+		if msg, ok := client.ServerHello(dgs[1-dir]); ok {
 			if body, ok := handshakeBody(msg, tls.TypeServerHello); ok {
 				if sh, err := tls.ParseServerHello(body); err == nil {
 					hs.server.Hello, hs.hasServer = sh, true

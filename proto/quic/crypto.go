@@ -4,10 +4,11 @@ import (
 	"bytes"
 	"crypto/aes"
 	"crypto/cipher"
-	"crypto/hkdf"
+	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/binary"
 	"errors"
+	"hash"
 )
 
 // Errors of packet protection removal.
@@ -33,18 +34,35 @@ type Keys struct {
 // ExpandLabel is HKDF-Expand-Label of TLS 1.3 (RFC 8446 section 7.1) over
 // SHA-256 with an empty context, for n of at most 32 bytes.
 func ExpandLabel(secret []byte, label string, n int) []byte {
-	full := "tls13 " + label
-	info := make([]byte, 0, 4+len(full))
-	info = binary.BigEndian.AppendUint16(info, uint16(n))
-	info = append(info, byte(len(full)))
-	info = append(info, full...)
-	info = append(info, 0)
-	out, err := hkdf.Expand(sha256.New, secret, string(info), n)
-	if err != nil {
-		// n is at most 32 here, far below HKDF's limit of 255 hash lengths.
-		panic("quic: hkdf: " + err.Error())
+	if n > sha256.Size {
+		panic("quic: ExpandLabel of more than 32 bytes")
 	}
-	return out
+	var l labeler
+	l.init(secret)
+	return l.expand(label, n)
+}
+
+// labeler computes HKDF-Expand-Label outputs of one secret. An output of at
+// most one hash length is the first HKDF-Expand block alone, T(1) =
+// HMAC(secret, info | 0x01) (RFC 5869 section 2.3), so the keyed HMAC is
+// set up once for all the labels of a secret.
+type labeler struct {
+	h    hash.Hash
+	info []byte
+}
+
+func (l *labeler) init(secret []byte) { l.h = hmac.New(sha256.New, secret) }
+
+func (l *labeler) expand(label string, n int) []byte {
+	const prefix = "tls13 "
+	l.info = binary.BigEndian.AppendUint16(l.info[:0], uint16(n))
+	l.info = append(l.info, byte(len(prefix)+len(label)))
+	l.info = append(l.info, prefix...)
+	l.info = append(l.info, label...)
+	l.info = append(l.info, 0, 1) // the empty context, then HKDF's block counter
+	l.h.Reset()
+	l.h.Write(l.info)
+	return l.h.Sum(make([]byte, 0, sha256.Size))[:n:n]
 }
 
 // InitialSecrets returns the client and server Initial secrets of a
@@ -55,15 +73,17 @@ func InitialSecrets(ver uint32, dcid []byte) (client, server []byte, err error) 
 	if v == nil {
 		return nil, nil, ErrVersion
 	}
-	return v.secrets(dcid)
+	var l labeler
+	v.initial(&l, dcid)
+	return l.expand("client in", 32), l.expand("server in", 32), nil
 }
 
-func (v *version) secrets(dcid []byte) (client, server []byte, err error) {
-	initial, err := hkdf.Extract(sha256.New, dcid, v.salt)
-	if err != nil {
-		return nil, nil, err
-	}
-	return ExpandLabel(initial, "client in", 32), ExpandLabel(initial, "server in", 32), nil
+// initial sets l to expand the initial secret of dcid (HKDF-Extract with
+// the version's salt, RFC 9001 section 5.2).
+func (v *version) initial(l *labeler, dcid []byte) {
+	m := hmac.New(sha256.New, v.salt)
+	m.Write(dcid)
+	l.init(m.Sum(make([]byte, 0, sha256.Size)))
 }
 
 // InitialKeys derives the Initial keys that protect the packets of the
@@ -78,19 +98,17 @@ func InitialKeys(ver uint32, dcid []byte, server bool) (*Keys, error) {
 }
 
 func (v *version) keys(dcid []byte, server bool) (*Keys, error) {
-	client, srv, err := v.secrets(dcid)
-	if err != nil {
-		return nil, err
-	}
-	secret := client
+	var l labeler
+	v.initial(&l, dcid)
+	which := "client in"
 	if server {
-		secret = srv
+		which = "server in"
 	}
-	label := v.label
+	l.init(l.expand(which, 32))
 	k := &Keys{
-		Key:     ExpandLabel(secret, label+"key", 16),
-		IV:      ExpandLabel(secret, label+"iv", 12),
-		HP:      ExpandLabel(secret, label+"hp", 16),
+		Key:     l.expand(v.label+"key", 16),
+		IV:      l.expand(v.label+"iv", 12),
+		HP:      l.expand(v.label+"hp", 16),
 		largest: -1,
 	}
 	block, err := aes.NewCipher(k.Key)

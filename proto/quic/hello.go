@@ -231,7 +231,24 @@ func helloLen(b []byte, chlo bool) int {
 // ClientHello is found (Google QUIC's Q050 carries a CHLO, not TLS: false
 // too). hello is a new slice.
 func ClientHello(datagrams [][]byte) (hello []byte, ok bool) {
-	s := scanClient(datagrams)
+	return scanClient(datagrams).clientHello()
+}
+
+// Client is a client's Initial packets read once, for both hellos: a
+// connection's ClientHello and ServerHello both need the client's keys and
+// connection IDs.
+type Client struct{ s *clientScan }
+
+// ScanClient reads the client's UDP payloads, in order.
+func ScanClient(datagrams [][]byte) Client { return Client{scanClient(datagrams)} }
+
+// ClientHello is ClientHello of the client's datagrams.
+func (c Client) ClientHello() (hello []byte, ok bool) { return c.s.clientHello() }
+
+// ServerHello is ServerHello of the client's datagrams and server's.
+func (c Client) ServerHello(server [][]byte) (hello []byte, ok bool) { return c.s.serverHello(server) }
+
+func (s *clientScan) clientHello() (hello []byte, ok bool) {
 	if !s.opened || s.v.chlo {
 		return nil, false
 	}
@@ -250,7 +267,10 @@ func ClientHello(datagrams [][]byte) (hello []byte, ok bool) {
 // ok is false when the client's Initials do not open or no complete
 // ServerHello is found. hello is a new slice.
 func ServerHello(client, server [][]byte) (hello []byte, ok bool) {
-	c := scanClient(client)
+	return scanClient(client).serverHello(server)
+}
+
+func (c *clientScan) serverHello(server [][]byte) (hello []byte, ok bool) {
 	if !c.opened || c.v == nil || c.v.chlo {
 		return nil, false
 	}
