@@ -569,7 +569,8 @@ func TestLaziness(t *testing.T) {
 		cross       bool // the cross-flow pass ran
 	}{
 		{"count", "SELECT count(*) FROM flows(" + p + ")", true, false, false},
-		{"low columns", "SELECT src_ip, dst_port FROM flows(" + p + ") WHERE total_packets > 2", true, true, false},
+		{"low columns", "SELECT src_ip, dst_port FROM flows(" + p + ") WHERE total_packets > 2", true, false, false}, // flow_meta keeps no records
+		{"low timing column", "SELECT src_ip, iat_max FROM flows(" + p + ") WHERE total_packets > 2", true, true, false},
 		{"all columns", "SELECT * FROM flows(" + p + ")", true, true, true},
 		{"late column", "SELECT ja3 FROM flows(" + p + ")", false, true, true},
 		{"packets", "SELECT count(*) FROM packets(" + p + ")", true, false, false},

@@ -1,10 +1,11 @@
 /*
- * jjsql as a loadable SQLite extension: entry points, the sqlite3_module
- * callbacks and the scalar-function trampoline. Every call into SQLite goes
- * through the host's sqlite3_api routines (sqlite3ext.h), so the shared
- * library links no SQLite of its own. The tables and functions themselves are
- * Go (main.go); C holds only cgo handles (integers) to Go objects, never Go
- * pointers.
+ * jjsql's tables and functions on an SQLite connection: the extension entry
+ * points, the sqlite3_module callbacks and the scalar-function trampoline.
+ * Every call into SQLite goes through the host's sqlite3_api routines
+ * (sqlite3ext.h): in the loadable extension they are the loading SQLite's,
+ * in jjsql mattn/go-sqlite3's (jj_set_api). The tables and functions
+ * themselves are Go (sqlitec.go); C holds only cgo handles (integers) to Go
+ * objects, never Go pointers, and the row batches Go fills in C memory.
  */
 #include <sqlite3ext.h>
 /* static: the host loads extensions with RTLD_GLOBAL, and every extension
@@ -22,6 +23,7 @@ static SQLITE_EXTENSION_INIT1
  * column, the argument index of a HIDDEN argument column (-1 otherwise). */
 typedef struct jj_module {
   uintptr_t table;
+  int refine; /* ask Go which of the columns from 63 on are read */
   char *schema;
   int ncol;
   int nargs;
@@ -36,6 +38,7 @@ typedef struct jj_vtab {
 typedef struct jj_cursor {
   sqlite3_vtab_cursor base;
   uintptr_t cur; /* Go cursor handle; 0 before xFilter or after an error */
+  jj_batch *b;   /* the rows Go read ahead (owned by the Go cursor) */
   int eof;
 } jj_cursor;
 
@@ -104,6 +107,11 @@ static int x_best_index(sqlite3_vtab *vt, sqlite3_index_info *info) {
     int bit = i < 63 ? i : 63;
     if (info->colUsed & ((sqlite3_uint64)1 << bit)) mask[i / 8] |= 1 << (i % 8);
   }
+  /* colUsed has one bit for column 63 and every later one: a host that
+   * knows better (jjsql's authorizer) narrows those columns down. */
+  if (m->refine && m->ncol > 63 && (info->colUsed & ((sqlite3_uint64)1 << 63))) {
+    goRefine(m->table, mask, nbytes);
+  }
   for (i = 0; i < info->nConstraint; i++) {
     int c = info->aConstraint[i].iColumn;
     if (c >= 0 && c < m->ncol) mask[c / 8] |= 1 << (c % 8);
@@ -137,7 +145,7 @@ static int x_best_index(sqlite3_vtab *vt, sqlite3_index_info *info) {
   info->idxNum = 1;
   info->idxStr = s;
   info->needToFreeIdxStr = 1;
-  info->estimatedCost = has_path ? 1e6 : 1e30;
+  info->estimatedCost = m->nargs == 0 ? 1 : has_path ? 1e6 : 1e30;
   info->estimatedRows = 100000;
   return SQLITE_OK;
 }
@@ -165,20 +173,29 @@ static int x_filter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr,
   char *err = 0;
   int eof = 1;
   (void)idxNum;
-  c->cur = goFilter(m->table, c->cur, (char *)(idxStr ? idxStr : ""), argc, argv, &eof, &err);
+  c->b = 0;
+  c->cur = goFilter(m->table, c->cur, (char *)(idxStr ? idxStr : ""), argc, argv, &c->b, &eof, &err);
   c->eof = eof;
   if (err) return set_error(cur->pVtab, err);
   return SQLITE_OK;
 }
 
+/* x_next moves to the next row of the batch, and asks Go for the next batch
+ * once this one is read (unless Go said it was the last). */
 static int x_next(sqlite3_vtab_cursor *cur) {
   jj_cursor *c = (jj_cursor *)cur;
+  jj_batch *b = c->b;
   char *err;
-  if (c->cur == 0) {
+  if (c->cur == 0 || b == 0) {
     c->eof = 1;
     return SQLITE_OK;
   }
-  err = goNext(c->cur, &c->eof);
+  if (++b->row < b->nrows) return SQLITE_OK;
+  if (b->last) {
+    c->eof = 1;
+    return SQLITE_OK;
+  }
+  err = goFill(c->cur, &c->eof);
   if (err) return set_error(cur->pVtab, err);
   return SQLITE_OK;
 }
@@ -188,18 +205,56 @@ static int x_eof(sqlite3_vtab_cursor *cur) {
   return c->cur == 0 || c->eof;
 }
 
+/* x_column reads the current row's cell of column i from the batch: no call
+ * into Go. A column the statement did not declare it reads (colUsed) has no
+ * cell: an error rather than a wrong value. */
 static int x_column(sqlite3_vtab_cursor *cur, sqlite3_context *ctx, int i) {
   jj_cursor *c = (jj_cursor *)cur;
-  if (c->cur == 0) {
+  jj_batch *b = c->b;
+  const jj_cell *x;
+  double d;
+  int s;
+  if (c->cur == 0 || b == 0 || c->eof || b->row >= b->nrows) {
     sqlite3_result_null(ctx);
     return SQLITE_OK;
   }
-  return goColumn(c->cur, ctx, i) ? SQLITE_ERROR : SQLITE_OK;
+  s = i >= 0 && i < b->ncol ? b->slot[i] : -1;
+  if (s < 0) {
+    sqlite3_result_error(ctx, "jjsql: internal: a column the statement was not planned to read", -1);
+    return SQLITE_ERROR;
+  }
+  x = &b->cells[(size_t)b->row * (size_t)b->ncell + (size_t)s];
+  switch (x->type) {
+    case JJ_INT:
+      sqlite3_result_int64(ctx, x->v);
+      break;
+    case JJ_REAL:
+      memcpy(&d, &x->v, sizeof d);
+      sqlite3_result_double(ctx, d);
+      break;
+    case JJ_TEXT:
+      /* Copied (SQLITE_TRANSIENT): the arena is reused by the next batch. */
+      sqlite3_result_text(ctx, x->n > 0 ? b->arena + x->v : "", x->n, SQLITE_TRANSIENT);
+      break;
+    case JJ_BLOB:
+      /* A NULL pointer would make SQLite return NULL: an empty blob is
+       * passed explicitly. */
+      if (x->n > 0) {
+        sqlite3_result_blob(ctx, b->arena + x->v, x->n, SQLITE_TRANSIENT);
+      } else {
+        sqlite3_result_zeroblob(ctx, 0);
+      }
+      break;
+    default:
+      sqlite3_result_null(ctx);
+  }
+  return SQLITE_OK;
 }
 
 static int x_rowid(sqlite3_vtab_cursor *cur, sqlite3_int64 *rowid) {
   jj_cursor *c = (jj_cursor *)cur;
-  *rowid = c->cur ? goRowid(c->cur) : 0;
+  jj_batch *b = c->b;
+  *rowid = c->cur && b && b->row < b->nrows ? b->rowids[b->row] : 0;
   return SQLITE_OK;
 }
 
@@ -241,7 +296,7 @@ static void module_free(void *p) {
 }
 
 int jj_create_module(sqlite3 *db, const char *name, uintptr_t table,
-                     const char *schema, int ncol, const int *arg_of) {
+                     const char *schema, int ncol, const int *arg_of, int refine) {
   int i;
   jj_module *m = (jj_module *)sqlite3_malloc(sizeof(*m));
   if (m == 0) {
@@ -250,6 +305,7 @@ int jj_create_module(sqlite3 *db, const char *name, uintptr_t table,
   }
   memset(m, 0, sizeof(*m));
   m->table = table;
+  m->refine = refine;
   m->ncol = ncol;
   m->schema = sqlite3_mprintf("%s", schema);
   m->arg_of = (int *)sqlite3_malloc(ncol * (int)sizeof(int) + 1);
@@ -268,12 +324,12 @@ int jj_create_module(sqlite3 *db, const char *name, uintptr_t table,
 
 static void x_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   (void)argc;
-  goCall((int)(intptr_t)sqlite3_user_data(ctx), ctx, argv[0]);
+  goCall((uintptr_t)sqlite3_user_data(ctx), ctx, argv[0]);
 }
 
-int jj_create_function(sqlite3 *db, const char *name, int fn) {
+int jj_create_function(sqlite3 *db, const char *name, uintptr_t fn) {
   return sqlite3_create_function_v2(db, name, 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC,
-                                    (void *)(intptr_t)fn, x_func, 0, 0, 0);
+                                    (void *)fn, x_func, 0, 0, 0);
 }
 
 const char *jj_errmsg(sqlite3 *db) { return sqlite3_errmsg(db); }
@@ -305,6 +361,12 @@ void jj_result_blob(sqlite3_context *ctx, const void *p, int n) {
 }
 
 void jj_result_error(sqlite3_context *ctx, const char *msg) { sqlite3_result_error(ctx, msg, -1); }
+
+/* jj_set_api makes this file call SQLite through api: in jjsql, the routines
+ * of the SQLite it links (mattn/go-sqlite3's), captured by the caller. */
+void jj_set_api(const void *api) { sqlite3_api = (const sqlite3_api_routines *)api; }
+
+int jj_version(void) { return sqlite3_libversion_number(); }
 
 static int jj_init(sqlite3 *db, char **pzErrMsg, const sqlite3_api_routines *pApi) {
   char *err;
