@@ -351,7 +351,9 @@ func (a *Assembler) record(f *Flow, p *Packet, fwd bool) {
 		a.Work.Records++
 		a.Work.BytesKept += uint64(unsafe.Sizeof(PktICMP{}))
 	}
-	if n&NeedHeads != 0 {
+	if n&NeedHeads != 0 && f.Proto == 17 {
+		// Only UDP flows keep heads: their one reader, the QUIC group,
+		// describes UDP flows only.
 		var h PktHead
 		h.N = uint8(copy(h.B[:], p.Payload))
 		if len(f.Heads) == cap(f.Heads) {

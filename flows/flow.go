@@ -19,7 +19,7 @@ const (
 	NeedL2                          // Flow.L2: MAC addresses, EtherType, VLAN
 	NeedICMP                        // Flow.ICMP: ICMP type, code, id, sequence
 	NeedPayload                     // Flow.App: reassembled TCP streams and the first datagrams
-	NeedHeads                       // Flow.Heads: the first payload bytes of every packet
+	NeedHeads                       // Flow.Heads: the first payload bytes of every packet (UDP flows only)
 	NeedSample                      // Flow.Sample: the first Config.EntropySampleBytes payload bytes of each direction
 	NeedHeadCount                   // Flow.HeadMatches: packets whose first payload bytes Config.HeadMatch accepts
 )
