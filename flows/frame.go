@@ -54,7 +54,11 @@ func LastFrame(src Source) *Frame {
 
 func (s *sourceBase) deferDecode() bool {
 	s.deferred = true
-	return s.in != nil && s.in.m != nil
+	if s.in != nil && s.in.m != nil {
+		s.in.keep = deferredKeep
+		return true
+	}
+	return false
 }
 
 func (s *sourceBase) lastFrame() *Frame { return &s.frame }

@@ -268,6 +268,7 @@ type input struct {
 	released    int      // buf[:released] was released
 	nextRelease int      // release again once start reaches this
 	touched     int      // buf[:touched] was read ahead
+	keep        int      // bytes behind the read position kept mapped (releaseKeep, or more)
 	sink        byte
 }
 
@@ -280,6 +281,14 @@ var (
 	releaseStep = 8 << 20
 	releaseKeep = 1 << 20
 )
+
+// deferredKeep is how much of a mapped file stays mapped behind the read
+// position when its records are decoded elsewhere (DeferDecode): the
+// decoders and the consumers of their packets, which may point into the
+// mapping, lag behind the framing by the chunks in flight (a few MiB). A
+// page released before they read it would be mapped in again and stay
+// mapped until the file is closed.
+const deferredKeep = 64 << 20
 
 func newInput(r io.Reader) *input {
 	return &input{r: r, buf: make([]byte, inputChunk)}
@@ -382,7 +391,7 @@ func (in *input) readAhead() {
 // releaseKeep bytes) back to the system.
 func (in *input) release() {
 	in.nextRelease = in.start + releaseStep
-	if to := in.start - releaseKeep; to > in.released {
+	if to := in.start - max(in.keep, releaseKeep); to > in.released {
 		in.released = in.m.release(in.released, to)
 	}
 }

@@ -28,6 +28,7 @@ type frameChunk struct {
 	seq    uint64
 	frames []flows.Frame
 	arena  []byte // copies of the frames' bytes when the file's frames do not stay
+	stay   bool   // the frames point into their file (input.stay), not into arena
 	pos    uint64 // UID of the last record framed before the chunk was handed on
 	flush  bool   // the file ends after these records
 	file   *fileDecodes
@@ -97,6 +98,7 @@ func frameInput(in *input, get func(seq uint64, file *fileDecodes) *frameChunk, 
 			fr := flows.LastFrame(in.src)
 			last = uint64(fr.File)<<40 | fr.Index
 			ch.frames = append(ch.frames, *fr)
+			ch.stay = in.stay
 			if !in.stay {
 				f := &ch.frames[len(ch.frames)-1]
 				off := len(ch.arena)

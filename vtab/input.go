@@ -33,6 +33,10 @@ type input struct {
 	deferred bool
 	stay     bool
 	ended    error // the current file's end (io.EOF or its damage), for endFile
+	// hold, when set, takes each ended file instead of endFile closing it:
+	// its frames (and the payloads decoded from them) stay readable until
+	// the caller is done with them and closes it.
+	hold func(flows.Source)
 
 	// Progress reporting (Env.Progress): the time is read every
 	// progressEvery packets only.
@@ -152,7 +156,11 @@ func (in *input) endFile(err error, dec flows.SourceStats) error {
 	if st.Unsupported > 0 {
 		in.env.warn("%s: %s: %d records of an unsupported link type skipped", in.table, in.src.Name(), st.Unsupported)
 	}
-	in.src.Close()
+	if in.hold != nil {
+		in.hold(in.src)
+	} else {
+		in.src.Close()
+	}
 	in.src = nil
 	return in.openNext()
 }

@@ -10,6 +10,7 @@ import (
 	"math/bits"
 	"runtime"
 	"sync"
+	"sync/atomic"
 
 	"github.com/jjsql/jjsql/extractors"
 	"github.com/jjsql/jjsql/flows"
@@ -171,6 +172,13 @@ type flowScan struct {
 	stop     chan struct{}
 	wg       sync.WaitGroup
 
+	// Files whose frames stay in their mapping are closed only once every
+	// worker is past their last chunk (workDone), so the workers' packets
+	// can point into the mapping instead of into copies of the payloads.
+	workDone []atomic.Uint64 // per worker: the seq after the last batch it added
+	held     []heldFile      // ended files not closed yet (framer goroutine, then close)
+	framed   uint64          // seq of the latest chunk (framer goroutine)
+
 	mu    sync.Mutex
 	err   error // the reader's error, returned after the rows read before it
 	work  flows.WorkStats
@@ -185,6 +193,36 @@ type flowScan struct {
 	// earlier flow to end (ScanStats.RowsWaiting).
 	maxReady int
 	closed   bool
+}
+
+// heldFile is an ended file still open, and the seq of its last chunk.
+type heldFile struct {
+	src  flows.Source
+	last uint64
+}
+
+// hold keeps an ended file open until the workers are past its last chunk
+// (input.hold; the framer goroutine).
+func (s *flowScan) hold(src flows.Source) {
+	s.held = append(s.held, heldFile{src: src, last: s.framed})
+}
+
+// closePassed closes the held files every worker is past (the framer
+// goroutine).
+func (s *flowScan) closePassed() {
+	if len(s.held) == 0 {
+		return
+	}
+	done := uint64(math.MaxUint64)
+	for w := range s.workDone {
+		done = min(done, s.workDone[w].Load())
+	}
+	k := 0
+	for ; k < len(s.held) && s.held[k].last < done; k++ {
+		s.held[k].src.Close()
+		s.held[k] = heldFile{}
+	}
+	s.held = s.held[k:]
 }
 
 // scanWorkers returns how many flow tables a scan with cfg runs: one per
@@ -248,6 +286,8 @@ func newFlowScanWith(t *FlowsTable, o options, plan extractors.Plan, cross *extr
 		}()
 	}
 	n := s.workers
+	s.workDone = make([]atomic.Uint64, n)
+	s.in.hold = s.hold
 	s.toWorker = make([]chan *pktBatch, n)
 	// Chunks in flight: 4 per decoder and 4 more, so that neither the
 	// framer nor a decoder waits for one in the steady state; each holds a
@@ -364,7 +404,9 @@ func (s *flowScan) chunk(seq uint64, file *fileDecodes) *frameChunk {
 	case <-s.stop:
 		return nil
 	}
-	ch.seq, ch.frames, ch.arena, ch.flush, ch.file = seq, ch.frames[:0], ch.arena[:0], false, file
+	ch.seq, ch.frames, ch.arena, ch.flush, ch.file, ch.stay = seq, ch.frames[:0], ch.arena[:0], false, file, false
+	s.framed = seq
+	s.closePassed()
 	ch.out = ch.out[:0]
 	for range s.workers {
 		b := s.batch()
@@ -438,7 +480,10 @@ func (s *flowScan) decodeChunk(ch *frameChunk, payload bool, p *flows.Packet) (s
 		b := ch.out[s.shard(p)]
 		q := *p
 		q.TCPOptions = nil
-		if payload && len(p.Payload) > 0 {
+		if payload && len(p.Payload) > 0 && ch.stay {
+			// The payload stays in the file's mapping until every worker
+			// is past the file (flowScan.hold).
+		} else if payload && len(p.Payload) > 0 {
 			off := len(b.arena)
 			b.arena = append(b.arena, p.Payload...)
 			q.Payload = b.arena[off:len(b.arena):len(b.arena)]
@@ -488,6 +533,7 @@ func (s *flowScan) runWorker(w int) {
 			if !s.work1(w, b, asm, &clock, calls, scratch, &enc, &done) {
 				return
 			}
+			s.workDone[w].Store(next)
 			if flush {
 				// The next file gets a fresh flow table, as one assembler
 				// per file would.
@@ -504,8 +550,8 @@ func (s *flowScan) runWorker(w int) {
 // work1 runs worker w's batch b through its flow table asm and sends the
 // rows of the flows that ended; false when the scan is stopped.
 func (s *flowScan) work1(w int, b *pktBatch, asm *flows.Assembler, clock *float64, calls []uint64, scratch []schema.Value, enc *[]byte, done *flows.WorkStats) bool {
-	// A batch's payload copies live in its arena: pointers a
-	// payload-reading flow keeps (stream reassembly, datagrams, samples)
+	// A batch's payloads live in its arena or in the file's mapping: what
+	// a payload-reading flow keeps (stream reassembly, datagrams, samples)
 	// are copies made by the assembler, so the batch can be reused.
 	for i := range b.pkts {
 		asm.AddAt(&b.pkts[i], max(*clock, b.now[i]))
@@ -694,6 +740,10 @@ func (s *flowScan) close() {
 	// the workers' channels when it leaves, so all of them return.
 	close(s.stop)
 	s.wg.Wait()
+	for _, h := range s.held {
+		h.src.Close()
+	}
+	s.held = nil
 }
 
 func addWork(dst *flows.WorkStats, w flows.WorkStats) {
