@@ -229,7 +229,8 @@ func (c *flowCursor) Close() error {
 	if c.t.env.OnScanEnd != nil {
 		s := c.scan
 		st := ScanStats{Table: "flows", Rows: uint64(c.rowid), Packets: c.in.stats.IPPackets, Work: s.work,
-			ComputeCalls: map[string]uint64{}, Assembled: true, CrossPass: s.cross != nil, Workers: s.workers, RowsWaiting: s.maxReady}
+			ComputeCalls: map[string]uint64{}, Assembled: true, CrossPass: s.cross != nil, Workers: s.workers, RowsWaiting: s.maxReady,
+			RowsSpilled: s.spill.rows, SpilledBytes: s.spill.end}
 		for i, n := range s.calls {
 			if n > 0 {
 				st.ComputeCalls[extractors.Groups()[i].ID] = n

@@ -48,6 +48,10 @@ type scanRow struct {
 	entry *extractors.CrossEntry // first pass of a cross-flow scan: what the graph takes from the flow
 	enc   []byte
 	nulls []uint64 // bit i: cell i is NULL (a group that failed)
+	// A waiting row whose cells went to the scan's spill file (enc nil):
+	// where they are. spillLen is 0 otherwise.
+	spillOff int64
+	spillLen int
 }
 
 // appendCell encodes v, of a column of type typ, onto b.
@@ -192,6 +196,8 @@ type flowScan struct {
 	// maxReady is the most finished rows that waited at once for an
 	// earlier flow to end (ScanStats.RowsWaiting).
 	maxReady int
+	waiting  int      // bytes of the waiting rows' cells held in memory
+	spill    rowSpill // the waiting rows' cells past spillAt
 	closed   bool
 }
 
@@ -683,7 +689,15 @@ func (s *flowScan) next() (scanRow, bool, error) {
 			}
 		}
 		if !finishing && len(s.ready) > 0 && s.ready[0].uid < s.minBound() {
-			return heap.Pop(&s.ready).(scanRow), true, nil
+			r := heap.Pop(&s.ready).(scanRow)
+			if r.spillLen > 0 {
+				if err := s.spill.get(&r); err != nil {
+					return scanRow{}, false, err
+				}
+			} else {
+				s.waiting -= len(r.enc)
+			}
+			return r, true, nil
 		}
 		if s.live == 0 {
 			if finishing {
@@ -707,6 +721,11 @@ func (s *flowScan) next() (scanRow, bool, error) {
 			r = <-s.results
 		}
 		for _, row := range r.rows {
+			if len(row.enc) > 0 && s.waiting+len(row.enc) > spillAt && s.spill.put(&row, s.t.env.warn) {
+				heap.Push(&s.ready, row)
+				continue
+			}
+			s.waiting += len(row.enc)
 			heap.Push(&s.ready, row)
 		}
 		s.maxReady = max(s.maxReady, len(s.ready))
@@ -744,6 +763,7 @@ func (s *flowScan) close() {
 		h.src.Close()
 	}
 	s.held = nil
+	s.spill.close()
 }
 
 func addWork(dst *flows.WorkStats, w flows.WorkStats) {

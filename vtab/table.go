@@ -116,6 +116,10 @@ type ScanStats struct {
 	// RowsWaiting is the most finished flows that waited at once for an
 	// earlier flow to end, so that rows come out in flow_uid order.
 	RowsWaiting int
+	// RowsSpilled counts the waiting rows whose cells went to a temporary
+	// file (past 16 MiB of waiting cells), SpilledBytes their bytes.
+	RowsSpilled  uint64
+	SpilledBytes int64
 }
 
 // argDef is one argument column: a Config option (or the path).

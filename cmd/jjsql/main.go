@@ -335,6 +335,9 @@ func formatStats(st vtab.ScanStats) string {
 	if st.Assembled {
 		fmt.Fprintf(&b, " flow_tables=%d records=%d bytes_kept=%d rows_waiting_max=%d cross_pass=%v",
 			max(st.Workers, 1), st.Work.Records, st.Work.BytesKept, st.RowsWaiting, st.CrossPass)
+		if st.RowsSpilled > 0 {
+			fmt.Fprintf(&b, " rows_spilled=%d spilled_bytes=%d", st.RowsSpilled, st.SpilledBytes)
+		}
 	}
 	if len(st.ComputeCalls) > 0 {
 		b.WriteString(" groups=")
