@@ -36,9 +36,9 @@ func cappedConnection(n int) []flows.Packet {
 func TestCappedRecordsExactTotals(t *testing.T) {
 	cfg := flows.DefaultConfig()
 	cfg.MaxPacketRecords = 0
-	full := assembleOne(t, cappedConnection(300), cfg, flows.NeedBase)
+	full := assembleOne(t, cappedConnection(300), cfg, flows.NeedBase|flows.NeedSum)
 	cfg.MaxPacketRecords = 50
-	capped := assembleOne(t, cappedConnection(300), cfg, flows.NeedBase)
+	capped := assembleOne(t, cappedConnection(300), cfg, flows.NeedBase|flows.NeedSum)
 	if len(capped.Base) != 50 || capped.Dropped.Packets != full.Packets-50 || len(full.Base) != full.Packets {
 		t.Fatalf("capped: %d records, %d dropped; full: %d records of %d packets",
 			len(capped.Base), capped.Dropped.Packets, len(full.Base), full.Packets)

@@ -11,7 +11,7 @@ import (
 )
 
 func init() {
-	register(&Group{ID: "flow_meta", Needs: 0, Compute: computeFlowMeta,
+	register(&Group{ID: "flow_meta", Needs: flows.NeedSum, Compute: computeFlowMeta,
 		Extra: []schema.Feature{{Name: "flow_id", Group: "flow_meta", Type: schema.Text, Profile: schema.Core,
 			Doc: "JoyfulJay's flow id: first 32 hex digits of SHA-256(salt + the 5-tuple in canonical order), the same for both directions"}}})
 }

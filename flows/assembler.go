@@ -261,12 +261,14 @@ func (a *Assembler) startClosing(f *Flow, ts float64) {
 const recordNeeds = NeedBase | NeedTCP | NeedIP | NeedL2 | NeedICMP | NeedHeads
 
 func (a *Assembler) record(f *Flow, p *Packet, fwd bool) {
-	base := PktBase{TS: p.TS, IPLen: uint32(p.IPLen), Payload: uint32(p.PayloadLen),
-		Fwd: fwd, HasFlags: p.HasTCP, Flags: p.TCPFlags}
-	f.Sum.Add(&base)
 	n := a.needs
 	if n == 0 {
 		return
+	}
+	base := PktBase{TS: p.TS, IPLen: uint32(p.IPLen), Payload: uint32(p.PayloadLen),
+		Fwd: fwd, HasFlags: p.HasTCP, Flags: p.TCPFlags}
+	if n&NeedSum != 0 {
+		f.Sum.Add(&base)
 	}
 	if n&recordNeeds != 0 && a.cfg.MaxPacketRecords > 0 && f.Packets-1-f.Dropped.Packets >= a.cfg.MaxPacketRecords {
 		// Over the cap: only totals, and the payload budgets below.

@@ -348,8 +348,9 @@ func TestL2RecordsMergeRuns(t *testing.T) {
 	}
 }
 
-// Flow.Sum adds up every packet whatever the scan keeps, past the record
-// cap too, and Flow.HeadMatches counts every packet Config.HeadMatch accepts.
+// Flow.Sum adds up every packet (NeedSum) whatever else the scan keeps, past
+// the record cap too, and Flow.HeadMatches counts every packet
+// Config.HeadMatch accepts.
 func TestSumAndHeadMatches(t *testing.T) {
 	hello := []byte{0x16, 0x03, 0x01, 0x00, 0x20}
 	pkts := func() []*Packet {
@@ -377,7 +378,7 @@ func TestSumAndHeadMatches(t *testing.T) {
 		needs   Needs
 		cap     int
 		records int
-	}{{0, 0, 0}, {NeedBase | NeedHeadCount, 0, 8}, {NeedBase | NeedHeadCount, 3, 3}} {
+	}{{NeedSum, 0, 0}, {NeedSum | NeedBase | NeedHeadCount, 0, 8}, {NeedSum | NeedBase | NeedHeadCount, 3, 3}} {
 		cfg := DefaultConfig()
 		cfg.TerminateOnFinRst = false
 		cfg.MaxPacketRecords = tc.cap

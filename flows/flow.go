@@ -22,6 +22,7 @@ const (
 	NeedHeads                       // Flow.Heads: the first payload bytes of every packet (UDP flows only)
 	NeedSample                      // Flow.Sample: the first Config.EntropySampleBytes payload bytes of each direction
 	NeedHeadCount                   // Flow.HeadMatches: packets whose first payload bytes Config.HeadMatch accepts
+	NeedSum                         // Flow.Sum: packets, bytes and TCP flags over every packet
 )
 
 // HeadBytes is how many payload bytes of each packet Flow.Heads keeps.
@@ -139,8 +140,8 @@ type Flow struct {
 	Dropped Totals
 
 	// Sum sums up every packet of the flow (the records' sum plus
-	// Dropped's), kept whatever the scan needs: groups that only add up
-	// packets read it instead of per-packet records.
+	// Dropped's), with NeedSum: groups that only add up packets read it
+	// instead of per-packet records.
 	Sum Totals
 
 	// HeadMatches counts the packets (every one, past the record cap too)

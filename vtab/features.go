@@ -18,9 +18,11 @@ import (
 // a feature is added.
 const SchemaVersion = 1
 
-// headerNeeds are the per-packet records that hold header fields only; any
+// headerNeeds are the per-packet records and sums that hold header fields
+// only (NeedHeadCount reads the first payload bytes but keeps none); any
 // other Needs bit keeps payload bytes.
-const headerNeeds = flows.NeedBase | flows.NeedTCP | flows.NeedIP | flows.NeedL2 | flows.NeedICMP
+const headerNeeds = flows.NeedBase | flows.NeedTCP | flows.NeedIP | flows.NeedL2 | flows.NeedICMP |
+	flows.NeedSum | flows.NeedHeadCount
 
 // FeatureInfo describes one column of flows(): the rows of the features
 // table and the entries of the schema document.

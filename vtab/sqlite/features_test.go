@@ -185,9 +185,10 @@ func TestFeaturesTableAgreesWithRegistry(t *testing.T) {
 	}
 }
 
-// headerOnly are the Needs bits of header records; any other bit keeps
+// headerOnly are the Needs bits of header records and sums (NeedHeadCount
+// reads the first payload bytes but keeps none); any other bit keeps
 // payload bytes.
-const headerOnly = flows.NeedBase | flows.NeedTCP | flows.NeedIP | flows.NeedL2 | flows.NeedICMP
+const headerOnly = flows.NeedBase | flows.NeedTCP | flows.NeedIP | flows.NeedL2 | flows.NeedICMP | flows.NeedSum | flows.NeedHeadCount
 
 // valueEqualsSQL compares a registry value with what database/sql scanned
 // into an any.
