@@ -86,3 +86,77 @@ func TestEarlyCloseManyFiles(t *testing.T) {
 		}
 	}
 }
+
+// TestEndedFilesUnmapped: a flows scan of a directory keeps an ended file
+// mapped only until every flow table is past it (its packets point into
+// the mapping), not to the end of the scan: at most the files of the
+// batches in flight (one chunk per file here; the chunks and the batches
+// queued at the workers, about 20 with two workers) are mapped at once,
+// however many the directory holds; Close unmaps the rest.
+func TestEndedFilesUnmapped(t *testing.T) {
+	if _, err := os.Stat("/proc/self/maps"); err != nil {
+		t.Skip("no /proc/self/maps here")
+	}
+	const files = 100
+	raw, err := os.ReadFile("../testdata/sample.pcap")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	for i := range files {
+		if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("c%02d.pcap", i)), raw, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mapped := func() int {
+		b, err := os.ReadFile("/proc/self/maps")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return strings.Count(string(b), dir+"/")
+	}
+	env := NewEnv()
+	env.Workers = 2
+	tab := NewFlowsTable(env)
+	args := make([]schema.Value, len(ArgNames()))
+	args[0] = schema.TextV(dir)
+	used := make([]bool, len(tab.Columns()))
+	for i, c := range tab.Columns() {
+		used[i] = c.Name == "src_ip" || c.Name == "payload_bytes_fwd"
+	}
+	cur, err := tab.Open(args, used)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, most := 0, 0
+	eachRow(t, cur, func() {
+		rows++
+		most = max(most, mapped())
+	})
+	atEnd := mapped()
+	cur.Close()
+	if rows != files*38 {
+		t.Errorf("%d rows, want %d", rows, files*38)
+	}
+	if limit := 2 * (4*env.Workers + 4 + 2*env.Workers); most > limit || atEnd > 2 {
+		t.Errorf("up to %d of the %d files mapped during the scan, %d at its end; want at most %d and 2", most, files, atEnd, limit)
+	}
+	if n := mapped(); n != 0 {
+		t.Errorf("%d files still mapped after Close", n)
+	}
+}
+
+// eachRow calls fn after each row cur returns, to the end; an error fails t.
+func eachRow(t *testing.T, cur Cursor, fn func()) {
+	t.Helper()
+	for {
+		ok, err := cur.Next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !ok {
+			return
+		}
+		fn()
+	}
+}

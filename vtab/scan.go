@@ -180,8 +180,9 @@ type flowScan struct {
 	// worker is past their last chunk (workDone), so the workers' packets
 	// can point into the mapping instead of into copies of the payloads.
 	workDone []atomic.Uint64 // per worker: the seq after the last batch it added
-	held     []heldFile      // ended files not closed yet (framer goroutine, then close)
-	framed   uint64          // seq of the latest chunk (framer goroutine)
+	heldMu   sync.Mutex
+	held     []heldFile // ended files not closed yet
+	framed   uint64     // seq of the latest chunk (framer goroutine)
 
 	mu    sync.Mutex
 	err   error // the reader's error, returned after the rows read before it
@@ -210,12 +211,17 @@ type heldFile struct {
 // hold keeps an ended file open until the workers are past its last chunk
 // (input.hold; the framer goroutine).
 func (s *flowScan) hold(src flows.Source) {
+	s.heldMu.Lock()
 	s.held = append(s.held, heldFile{src: src, last: s.framed})
+	s.heldMu.Unlock()
 }
 
-// closePassed closes the held files every worker is past (the framer
-// goroutine).
+// closePassed closes the held files every worker is past. The framer calls
+// it for each chunk, and the cursor for each batch of rows (the framer may
+// be done long before the workers).
 func (s *flowScan) closePassed() {
+	s.heldMu.Lock()
+	defer s.heldMu.Unlock()
 	if len(s.held) == 0 {
 		return
 	}
@@ -720,6 +726,7 @@ func (s *flowScan) next() (scanRow, bool, error) {
 		} else {
 			r = <-s.results
 		}
+		s.closePassed()
 		for _, row := range r.rows {
 			if len(row.enc) > 0 && s.waiting+len(row.enc) > spillAt && s.spill.put(&row, s.t.env.warn) {
 				heap.Push(&s.ready, row)
@@ -759,10 +766,12 @@ func (s *flowScan) close() {
 	// the workers' channels when it leaves, so all of them return.
 	close(s.stop)
 	s.wg.Wait()
+	s.heldMu.Lock()
 	for _, h := range s.held {
 		h.src.Close()
 	}
 	s.held = nil
+	s.heldMu.Unlock()
 	s.spill.close()
 }
 

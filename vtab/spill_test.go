@@ -25,14 +25,7 @@ func TestSpillSameRows(t *testing.T) {
 			t.Fatal(err)
 		}
 		var rows [][]schema.Value
-		for {
-			ok, err := cur.Next()
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !ok {
-				break
-			}
+		eachRow(t, cur, func() {
 			row := make([]schema.Value, len(tab.Columns()))
 			for i := range row {
 				row[i] = cur.Column(i)
@@ -41,7 +34,7 @@ func TestSpillSameRows(t *testing.T) {
 				}
 			}
 			rows = append(rows, row)
-		}
+		})
 		cur.Close()
 		return rows, st
 	}
