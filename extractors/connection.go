@@ -24,7 +24,7 @@ const (
 )
 
 func init() {
-	register(&Group{ID: "connection", ComputeCross: computeConnection, CrossNeeds: flows.NeedBase,
+	register(&Group{ID: "connection", ComputeCross: computeConnection, CrossNeeds: flows.NeedSum,
 		Extra: []schema.Feature{
 			{Name: colConnFlowRate, Group: "connection", Type: schema.Real, Unit: "flows/s", Profile: schema.Experimental,
 				Doc: "Flows started per second by this flow's initiator node (as initiator): (flows - 1) / (last start - first start); 0.0 with fewer than 2 flows or all starting at once."},
@@ -127,10 +127,7 @@ type CrossEntry struct {
 func (g *connGraph) entry(f *flows.Flow) CrossEntry {
 	e := CrossEntry{port: f.RespPort, pkts: int64(f.Packets), first: f.First}
 	e.src, e.dst = g.nodeKeys(f)
-	for i := range f.Base {
-		e.bytes += int64(f.Base[i].IPLen)
-	}
-	e.bytes += f.Dropped.BytesFwd + f.Dropped.BytesBwd // packets past the record cap
+	e.bytes = f.Sum.BytesFwd + f.Sum.BytesBwd // every packet's IP length (NeedSum): no per-packet records
 	return e
 }
 

@@ -20,6 +20,7 @@ func connFlow(a, b string, port uint16, n int, size uint32, t float64) *flows.Fl
 		First: t, Last: t + float64(n), Packets: n}
 	for i := range n {
 		f.Base = append(f.Base, flows.PktBase{TS: t + float64(i), IPLen: size, Fwd: i%2 == 0})
+		f.Sum.Add(&f.Base[i])
 	}
 	return f
 }
