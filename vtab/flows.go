@@ -3,6 +3,7 @@ package vtab
 import (
 	"fmt"
 	"os"
+	"runtime"
 	"slices"
 
 	"github.com/jjsql/jjsql/extractors"
@@ -89,10 +90,21 @@ func (t *FlowsTable) Open(argVals []schema.Value, used []bool) (Cursor, error) {
 		}
 	}
 	plan := extractors.PlanColumns(featCols)
-	var cross *extractors.CrossFlow
+	var (
+		cross *extractors.CrossFlow
+		first func(abort <-chan struct{}) error
+	)
 	if plan.Cross {
-		if cross, err = t.crossPass(o, plan); err != nil {
+		if cross, first, err = t.crossPass(o, plan); err != nil {
 			return nil, err
+		}
+		if runtime.GOMAXPROCS(0) == 1 {
+			// One core: the passes one after the other (beside each
+			// other they would only share the core and its caches).
+			if err := first(nil); err != nil {
+				return nil, err
+			}
+			first = nil
 		}
 	}
 	in, err := newInput(t.env, "flows", o.path)
@@ -100,51 +112,57 @@ func (t *FlowsTable) Open(argVals []schema.Value, used []bool) (Cursor, error) {
 		return nil, err
 	}
 	c := &flowCursor{t: t, o: o, in: in}
-	c.scan = newFlowScan(t, o, plan, cross, in)
+	c.scan = newFlowScanWith(t, o, plan, cross, first, in, nil)
 	return c, nil
 }
 
-// crossPass is the first pass of a scan that reads a cross-flow group
-// (connection): it assembles every flow of the input, keeping only the
-// records that group needs, and hands each to the cross-flow state. The
-// second pass (the cursor) reads the input again; flow assembly is
-// deterministic, so both passes see the same flows.
-func (t *FlowsTable) crossPass(o options, plan extractors.Plan) (*extractors.CrossFlow, error) {
+// crossPass prepares the first pass of a scan that reads a cross-flow group
+// (connection): it assembles every flow of the input, keeping only what that
+// group needs, and hands each to the cross-flow state. The second pass (the
+// cursor) reads the input again; flow assembly is deterministic, so both
+// passes see the same flows. The second pass runs beside the first (its
+// goroutine calls first, then CrossFlow.Finish): its rows wait, packed, for
+// the graph, and the two passes share the cores. first returns early, with
+// errAborted, once abort is closed.
+func (t *FlowsTable) crossPass(o options, plan extractors.Plan) (*extractors.CrossFlow, func(abort <-chan struct{}) error, error) {
 	files, err := flows.ExpandPath(o.path)
 	if err != nil {
-		return nil, tableErr("flows", err)
+		return nil, nil, tableErr("flows", err)
 	}
 	for _, name := range files {
 		if st, err := os.Stat(name); err == nil && !st.Mode().IsRegular() {
-			return nil, fmt.Errorf("flows: %s is not a regular file: the connection columns read the input twice (every flow is needed before the first row), and a pipe can be read once; save it to a file first", name)
+			return nil, nil, fmt.Errorf("flows: %s is not a regular file: the connection columns read the input twice (every flow is needed before the first row), and a pipe can be read once; save it to a file first", name)
 		}
 	}
 	x := extractors.NewCrossFlow(&o.cfg)
-	quiet := *t.env
-	quiet.Warn = nil // the second pass reports the input's problems
-	in, err := newInput(&quiet, "flows", o.path)
-	if err != nil {
-		return nil, err
-	}
-	defer in.close()
-	// The same sharded scan as the rows' pass, with no group planned and
-	// the records the cross-flow groups need; the entries come back in
-	// flow_uid order.
-	first := extractors.Plan{Run: make([]bool, len(extractors.Groups())), Needs: plan.CrossNeeds}
-	scan := newFlowScanWith(t, o, first, nil, in, x)
-	defer scan.close()
-	for {
-		r, ok, err := scan.next()
+	first := func(abort <-chan struct{}) error {
+		quiet := *t.env
+		quiet.Warn = nil     // the second pass reports the input's problems
+		quiet.Progress = nil // and its progress (which also interrupts it, and so this pass)
+		in, err := newInput(&quiet, "flows", o.path)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		if !ok {
-			break
+		defer in.close()
+		// The same sharded scan as the rows' pass, with no group planned
+		// and what the cross-flow groups need; the entries come back in
+		// flow_uid order.
+		p := extractors.Plan{Run: make([]bool, len(extractors.Groups())), Needs: plan.CrossNeeds}
+		scan := newFlowScanWith(t, o, p, nil, nil, in, x)
+		scan.abort = abort
+		defer scan.close()
+		for {
+			r, ok, err := scan.next()
+			if err != nil {
+				return err
+			}
+			if !ok {
+				return nil
+			}
+			x.AddEntry(*r.entry)
 		}
-		x.AddEntry(*r.entry)
 	}
-	// Finish runs beside the second pass (newFlowScan).
-	return x, nil
+	return x, first, nil
 }
 
 type flowCursor struct {

@@ -46,16 +46,7 @@ func TestDecoderPanicEndsScan(t *testing.T) {
 // few rows, at varying points (some while the framer waits for a file's
 // chunks to be decoded): every close returns.
 func TestEarlyCloseManyFiles(t *testing.T) {
-	raw, err := os.ReadFile("../testdata/sample.pcap")
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	for i := range 12 {
-		if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("c%02d.pcap", i)), raw, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	dir := sampleDir(t, 12)
 	for _, table := range []string{"flows", "packets"} {
 		for stopAt := 0; stopAt < 3000; stopAt += 97 {
 			env := NewEnv()
@@ -98,16 +89,7 @@ func TestEndedFilesUnmapped(t *testing.T) {
 		t.Skip("no /proc/self/maps here")
 	}
 	const files = 100
-	raw, err := os.ReadFile("../testdata/sample.pcap")
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	for i := range files {
-		if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("c%02d.pcap", i)), raw, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	dir := sampleDir(t, files)
 	mapped := func() int {
 		b, err := os.ReadFile("/proc/self/maps")
 		if err != nil {
@@ -159,4 +141,20 @@ func eachRow(t *testing.T, cur Cursor, fn func()) {
 		}
 		fn()
 	}
+}
+
+// sampleDir returns a new directory holding n copies of the sample capture.
+func sampleDir(t *testing.T, n int) string {
+	t.Helper()
+	raw, err := os.ReadFile("../testdata/sample.pcap")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	for i := range n {
+		if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("c%02d.pcap", i)), raw, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
 }

@@ -153,7 +153,10 @@ type flowScan struct {
 	// while the second pass reads the input); the cross-flow group's
 	// values are computed by the cursor, from each row's entry, after it.
 	crossDone  chan struct{}
-	crossOff   int // first cell of the cross-flow group in a row (-1: not planned)
+	crossErr   error           // the first pass's error, set before crossDone is closed
+	firstDone  chan struct{}   // closed when the first pass has returned
+	abort      <-chan struct{} // a first pass: closed when the scan it serves stops
+	crossOff   int             // first cell of the cross-flow group in a row (-1: not planned)
 	crossGroup *extractors.Group
 	crossLen   int
 	in         *input
@@ -201,6 +204,9 @@ type flowScan struct {
 	spill    rowSpill // the waiting rows' cells past spillAt
 	closed   bool
 }
+
+// errAborted ends a first pass whose scan stopped before it was done.
+var errAborted = errors.New("flows: first pass aborted")
 
 // heldFile is an ended file still open, and the seq of its last chunk.
 type heldFile struct {
@@ -252,12 +258,14 @@ func scanWorkers(env *Env, cfg *flows.Config) int {
 }
 
 func newFlowScan(t *FlowsTable, o options, plan extractors.Plan, cross *extractors.CrossFlow, in *input) *flowScan {
-	return newFlowScanWith(t, o, plan, cross, in, nil)
+	return newFlowScanWith(t, o, plan, cross, nil, in, nil)
 }
 
-// newFlowScanWith is newFlowScan for the first pass of a cross-flow scan
-// when entries is set: each row then carries the flow's entries.Entry.
-func newFlowScanWith(t *FlowsTable, o options, plan extractors.Plan, cross *extractors.CrossFlow, in *input, entries *extractors.CrossFlow) *flowScan {
+// newFlowScanWith is newFlowScan with the first pass of a cross-flow scan
+// (first, run beside this scan before cross.Finish; nil when cross was
+// filled beforehand), or is that first pass when entries is set: each row
+// then carries the flow's entries.Entry.
+func newFlowScanWith(t *FlowsTable, o options, plan extractors.Plan, cross *extractors.CrossFlow, first func(abort <-chan struct{}) error, in *input, entries *extractors.CrossFlow) *flowScan {
 	cfg := o.cfg
 	extractors.Configure(&cfg)
 	s := &flowScan{t: t, cfg: cfg, plan: plan, cross: cross, in: in, workers: scanWorkers(t.env, &o.cfg), entries: entries, crossOff: -1}
@@ -290,13 +298,6 @@ func newFlowScanWith(t *FlowsTable, o options, plan extractors.Plan, cross *extr
 		}
 		s.outW += len(g.Features)
 	}
-	if cross != nil {
-		s.crossDone = make(chan struct{})
-		go func() {
-			cross.Finish()
-			close(s.crossDone)
-		}()
-	}
 	n := s.workers
 	s.workDone = make([]atomic.Uint64, n)
 	s.in.hold = s.hold
@@ -318,6 +319,25 @@ func newFlowScanWith(t *FlowsTable, o options, plan extractors.Plan, cross *extr
 	}
 	s.results = make(chan scanResult, 2*n)
 	s.stop = make(chan struct{})
+	if cross != nil {
+		s.crossDone = make(chan struct{})
+		s.firstDone = make(chan struct{})
+		go func() {
+			if first != nil {
+				err := first(s.stop)
+				close(s.firstDone)
+				if err != nil {
+					s.crossErr = err
+					close(s.crossDone)
+					return
+				}
+			} else {
+				close(s.firstDone)
+			}
+			cross.Finish()
+			close(s.crossDone)
+		}()
+	}
 	s.bounds = make([]uint64, n)
 	s.live = n
 	for w := range n {
@@ -694,6 +714,9 @@ func (s *flowScan) next() (scanRow, bool, error) {
 				finishing = true
 			}
 		}
+		if s.crossDone != nil && !finishing && s.crossErr != nil {
+			return scanRow{}, false, s.crossErr
+		}
 		if !finishing && len(s.ready) > 0 && s.ready[0].uid < s.minBound() {
 			r := heap.Pop(&s.ready).(scanRow)
 			if r.spillLen > 0 {
@@ -722,6 +745,12 @@ func (s *flowScan) next() (scanRow, bool, error) {
 			case r = <-s.results:
 			case <-s.crossDone:
 				continue
+			}
+		} else if s.abort != nil {
+			select {
+			case r = <-s.results:
+			case <-s.abort:
+				return scanRow{}, false, errAborted
 			}
 		} else {
 			r = <-s.results
@@ -766,6 +795,9 @@ func (s *flowScan) close() {
 	// the workers' channels when it leaves, so all of them return.
 	close(s.stop)
 	s.wg.Wait()
+	if s.firstDone != nil {
+		<-s.firstDone // a first pass still running sees the stop and returns
+	}
 	s.heldMu.Lock()
 	for _, h := range s.held {
 		h.src.Close()
