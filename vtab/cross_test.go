@@ -1,6 +1,7 @@
 package vtab
 
 import (
+	"errors"
 	"reflect"
 	"runtime"
 	"strings"
@@ -86,6 +87,35 @@ func TestCrossPassBeside(t *testing.T) {
 		case <-done:
 		case <-time.After(10 * time.Second):
 			t.Fatalf("Close after %d rows did not return", reads)
+		}
+	}
+}
+
+// TestCrossPassInterrupted: a connection query whose Progress says stop
+// ends with ErrInterrupted, whichever pass is running.
+func TestCrossPassInterrupted(t *testing.T) {
+	defer func(d time.Duration) { ProgressInterval = d }(ProgressInterval)
+	ProgressInterval = 0
+	dir := sampleDir(t, 12)
+	for _, after := range []int{1, 3, 10} {
+		env := NewEnv()
+		calls := 0
+		env.Progress = func(_, _, _ uint64) bool { calls++; return calls < after }
+		tab := NewFlowsTable(env)
+		args := make([]schema.Value, len(ArgNames()))
+		args[0] = schema.TextV(dir)
+		cur, err := tab.Open(args, nil)
+		if err == nil {
+			for {
+				var ok bool
+				if ok, err = cur.Next(); err != nil || !ok {
+					break
+				}
+			}
+			cur.Close()
+		}
+		if !errors.Is(err, ErrInterrupted) {
+			t.Errorf("stop at call %d: error %v, want ErrInterrupted", after, err)
 		}
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/jjsql/jjsql/extractors"
 	"github.com/jjsql/jjsql/flows"
@@ -203,6 +204,30 @@ type flowScan struct {
 	waiting  int      // bytes of the waiting rows' cells held in memory
 	spill    rowSpill // the waiting rows' cells past spillAt
 	closed   bool
+}
+
+// waitCross waits for the cross-flow graph once every row is computed,
+// asking Env.Progress about every ProgressInterval whether to go on (the
+// first pass, running beside this scan, does not ask it): false when it
+// says stop. Every file of this scan has ended, so its counts are final.
+func (s *flowScan) waitCross() bool {
+	progress := s.t.env.Progress
+	if progress == nil {
+		<-s.crossDone
+		return true
+	}
+	tick := time.NewTicker(ProgressInterval + time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case <-s.crossDone:
+			return true
+		case <-tick.C:
+			if !progress(uint64(s.in.stats.Bytes), uint64(max(s.in.total, 0)), s.in.stats.IPPackets) {
+				return false
+			}
+		}
+	}
 }
 
 // errAborted ends a first pass whose scan stopped before it was done.
@@ -730,7 +755,9 @@ func (s *flowScan) next() (scanRow, bool, error) {
 		}
 		if s.live == 0 {
 			if finishing {
-				<-s.crossDone
+				if !s.waitCross() {
+					return scanRow{}, false, ErrInterrupted
+				}
 				continue
 			}
 			s.wg.Wait()
